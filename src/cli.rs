@@ -1,0 +1,321 @@
+//! The command line (shared/API.md): serve, demo, healthcheck and recovery.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::http::AppState;
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "热线工单系统 Hotline — a public-service hotline in one program"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(clap::Args, Clone)]
+struct DataDir {
+    /// Data directory (default ./hotline-data).
+    #[arg(long, env = "HOTLINE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the web UI and the API.
+    Serve {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Address to listen on (default 0.0.0.0:8080).
+        #[arg(long, env = "HOTLINE_LISTEN")]
+        listen: Option<String>,
+        /// Add POST /api/v1/dev/clock for deadline tests (never in production).
+        #[arg(long)]
+        dev_clock: bool,
+        /// Do not open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Print the resolved configuration and exit.
+        #[arg(long)]
+        print_config: bool,
+    },
+    /// Fill an empty data dir with the demo district.
+    Demo {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Number of tickets (six months of them).
+        #[arg(long, default_value_t = 20_000)]
+        tickets: u64,
+        /// Password of every demo account.
+        #[arg(long, default_value = "hotline-demo")]
+        password: String,
+        #[arg(long, default_value_t = 12345)]
+        seed: u64,
+    },
+    /// Exit 0 when the server answers /healthz.
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Create an administrator (recovery).
+    CreateAdmin {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// The password (read from standard input if absent).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set a user's password (recovery).
+    ResetPassword {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let cmd = cli.cmd.unwrap_or(Cmd::Serve {
+        dir: DataDir {
+            data_dir: std::env::var_os("HOTLINE_DATA_DIR").map(PathBuf::from),
+        },
+        listen: std::env::var("HOTLINE_LISTEN").ok(),
+        dev_clock: false,
+        no_browser: false,
+        print_config: false,
+    });
+    let r = match cmd {
+        Cmd::Serve {
+            dir,
+            listen,
+            dev_clock,
+            no_browser,
+            print_config,
+        } => serve(dir.data_dir, listen, dev_clock, !no_browser, print_config),
+        Cmd::Demo {
+            dir,
+            tickets,
+            password,
+            seed,
+        } => demo(dir.data_dir, tickets, password, seed),
+        Cmd::Healthcheck { url } => healthcheck(&url),
+        Cmd::CreateAdmin {
+            dir,
+            username,
+            password,
+        } => with_services(dir.data_dir, |s| {
+            let pw = password_arg(password)?;
+            let u = s
+                .create_admin_cli(&username, &pw)
+                .map_err(|e| crate::http::problem::detail_of(&e))?;
+            println!("created administrator {} (id {})", u.username, u.id);
+            Ok(())
+        }),
+        Cmd::ResetPassword {
+            dir,
+            username,
+            password,
+        } => with_services(dir.data_dir, |s| {
+            let pw = password_arg(password)?;
+            s.reset_password_cli(&username, &pw)
+                .map_err(|e| crate::http::problem::detail_of(&e))?;
+            println!("password of {username} changed; their sessions ended");
+            Ok(())
+        }),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotline: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+fn password_arg(p: Option<String>) -> Result<String, String> {
+    match p {
+        Some(p) => Ok(p),
+        None => {
+            eprint!("password: ");
+            let _ = std::io::stderr().flush();
+            let mut s = String::new();
+            std::io::stdin()
+                .read_line(&mut s)
+                .map_err(|e| e.to_string())?;
+            Ok(s.trim_end_matches(['\r', '\n']).to_string())
+        }
+    }
+}
+
+fn with_services(
+    dir: Option<PathBuf>,
+    f: impl FnOnce(&crate::service::Services) -> Result<(), String>,
+) -> Result<(), String> {
+    let cfg = Config::resolve(dir, None, false, false)?;
+    let svc = crate::open_services(&cfg)?;
+    f(&svc)
+}
+
+fn serve(
+    dir: Option<PathBuf>,
+    listen: Option<String>,
+    dev_clock: bool,
+    open_browser: bool,
+    print_config: bool,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let cfg = Config::resolve(dir, listen, dev_clock, open_browser)?;
+    if print_config {
+        println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    let svc = crate::open_services(&cfg)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot listen on {}: {e} (is another copy running? use --listen)",
+                    cfg.listen
+                )
+            })?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let app = crate::build_app(AppState::new(svc, cfg.dev_clock));
+        let local = format!("http://127.0.0.1:{}/", addr.port());
+        println!(
+            "Hotline {} serving data in {}",
+            crate::http::VERSION,
+            cfg.data_dir.display()
+        );
+        println!("  on this PC:      {local}");
+        if let (true, Ok(ip)) = (addr.ip().is_unspecified(), local_ip_address::local_ip()) {
+            println!("  on the LAN:      http://{ip}:{}/", addr.port());
+        }
+        if cfg.dev_clock {
+            println!("  DEV CLOCK ON: POST /api/v1/dev/clock moves time (never use in production)");
+        }
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
+        if cfg.open_browser && has_desktop() {
+            let _ = open::that_detached(&local);
+        }
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    })
+}
+
+/// Whether a browser can be opened here (a desktop session).
+fn has_desktop() -> bool {
+    cfg!(windows)
+        || std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some()
+}
+
+fn demo(dir: Option<PathBuf>, tickets: u64, password: String, seed: u64) -> Result<(), String> {
+    let cfg = Config::resolve(dir, None, false, false)?;
+    let svc = crate::open_services(&cfg)?;
+    let opts = crate::demo::DemoOptions {
+        tickets,
+        password: password.clone(),
+        seed,
+        months: 6,
+    };
+    let started = Instant::now();
+    let mut last = Instant::now() - Duration::from_secs(1);
+    let mut progress = |done: u64, total: u64| {
+        if last.elapsed() >= Duration::from_millis(200) || done == total {
+            last = Instant::now();
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
+            let bar = "#".repeat((pct / 4) as usize);
+            eprint!("\r生成工单 tickets [{bar:<25}] {pct:>3}% {done}/{total}");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let summary = crate::demo::generate(&svc.store, &opts, svc.now(), &mut progress)
+        .map_err(|e| crate::http::problem::detail_of(&e))?;
+    eprintln!();
+    println!(
+        "demo district ready in {:.1}s: {} units, {} categories, {} tickets in {}",
+        started.elapsed().as_secs_f64(),
+        summary.units,
+        summary.categories,
+        summary.tickets,
+        cfg.data_dir.display()
+    );
+    println!("accounts (password: {password}):");
+    for a in &summary.accounts {
+        let roles: Vec<&str> = a.roles.iter().map(|r| r.as_str()).collect();
+        println!(
+            "  {:<12} {:<16} {:<28} {}",
+            a.username,
+            a.display_name,
+            roles.join(","),
+            a.unit.clone().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn healthcheck(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or("only http:// URLs are supported")?;
+    let host = rest.split('/').next().unwrap_or(rest);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .map_err(|e| format!("{host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host}: no address"))?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3))
+        .map_err(|e| format!("{url}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut buf = String::new();
+    std::io::Read::read_to_string(&mut s, &mut buf).map_err(|e| e.to_string())?;
+    if buf.starts_with("HTTP/1.1 200") && buf.contains("\"status\":\"ok\"") {
+        println!("ok");
+        Ok(())
+    } else {
+        Err(format!(
+            "{url}/healthz did not answer ok: {}",
+            buf.lines().next().unwrap_or("")
+        ))
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure rules of the hotline: no axum, redb or tantivy in here, and no
+//! clock of its own — every function takes the instant it needs.
+//!
+//! Architecture invariant: `domain` depends on nothing else in the crate.
+
+pub mod calendar;
+pub mod org;
+pub mod permissions;
+pub mod settings;
+pub mod supervision;
+pub mod ticket;
+pub mod types;

@@ -1,0 +1,189 @@
+//! Tickets: intake, the multi-criteria query, the case file, actions and
+//! attachments.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::ApiAuth;
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::problem::{ApiResult, Problem};
+use crate::service::attachments::Uploaded;
+use crate::service::tickets::{NewTicket, TicketPage, TicketQuery};
+use crate::service::views::{EventView, TicketView};
+
+/// Registers a ticket. With a non-empty `answer` a consultation is closed
+/// at intake.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicket,
+    responses((status = 201, body = TicketView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    ApiJson(b): ApiJson<NewTicket>,
+) -> ApiResult<(StatusCode, Json<TicketView>)> {
+    let v = app.run(move |s| s.register(&a.actor, b)).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// The multi-criteria query, paged by `cursor`. Department users get only
+/// their units' tickets, with masked phone numbers.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery),
+    responses((status = 200, body = TicketPage), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    ApiQuery(q): ApiQuery<TicketQuery>,
+) -> ApiResult<Json<TicketPage>> {
+    Ok(Json(app.run(move |s| s.query_tickets(&a.actor, &q)).await?))
+}
+
+/// One ticket with its deadlines and supervision status.
+#[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets", params(("number" = String, Path, description = "YYYYMMDD-NNNNNN")),
+    responses((status = 200, body = TicketView), (status = 404, body = Problem)))]
+pub async fn get(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(n): Path<String>,
+) -> ApiResult<Json<TicketView>> {
+    Ok(Json(app.run(move |s| s.ticket_view(&a.actor, &n)).await?))
+}
+
+/// The ticket's complete timeline, oldest first.
+#[utoipa::path(get, path = "/api/v1/tickets/{number}/events", tag = "tickets", params(("number" = String, Path)),
+    responses((status = 200, body = Vec<EventView>), (status = 404, body = Problem)))]
+pub async fn events(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path(n): Path<String>,
+) -> ApiResult<Json<Vec<EventView>>> {
+    Ok(Json(app.run(move |s| s.ticket_events(&a.actor, &n)).await?))
+}
+
+/// The body of a workflow action; which fields matter depends on the action
+/// (`dispatch`: `unit_id`, optional `reason`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ActionBody {
+    pub unit_id: Option<u32>,
+    pub reason: Option<String>,
+}
+
+/// A workflow step. Implemented so far: `dispatch`. A step the ticket's
+/// state does not allow answers 409, one the user's roles do not allow 403.
+#[utoipa::path(post, path = "/api/v1/tickets/{number}/actions/{action}", tag = "tickets",
+    params(("number" = String, Path), ("action" = String, Path)), request_body = ActionBody,
+    responses((status = 200, body = TicketView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn action(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path((n, action)): Path<(String, String)>,
+    ApiJson(b): ApiJson<ActionBody>,
+) -> ApiResult<Json<TicketView>> {
+    match action.as_str() {
+        "dispatch" => {
+            let unit = b
+                .unit_id
+                .ok_or_else(|| Error::field("unit_id", "请选择承办单位 (unit_id is required)"))?;
+            let note = b.reason.unwrap_or_default();
+            Ok(Json(
+                app.run(move |s| s.dispatch(&a.actor, &n, unit, &note))
+                    .await?,
+            ))
+        }
+        other => {
+            Err(Error::NotFound(format!("未知的操作“{other}” (unknown action {other})")).into())
+        }
+    }
+}
+
+/// Uploads one file (multipart field `file`); link it to a ticket by its
+/// `sha256` in `attachments`.
+#[utoipa::path(post, path = "/api/v1/attachments", tag = "tickets",
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = Uploaded), (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    mut mp: Multipart,
+) -> ApiResult<(StatusCode, Json<Uploaded>)> {
+    while let Some(field) = mp.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("file").to_string();
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            let up = app
+                .run(move |s| s.store_attachment(&a.actor, &name, &bytes))
+                .await?;
+            return Ok((StatusCode::CREATED, Json(up)));
+        }
+    }
+    Err(Error::field(
+        "file",
+        "缺少文件字段 file (multipart field `file` is missing)",
+    )
+    .into())
+}
+
+pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::PayloadTooLarge("上传内容过大 (upload too large)".into())
+    } else {
+        Error::BadRequest(format!("上传格式有误 (bad upload): {}", e.body_text()))
+    }
+}
+
+/// Downloads an attachment of a ticket.
+#[utoipa::path(get, path = "/api/v1/tickets/{number}/attachments/{sha256}", tag = "tickets",
+    params(("number" = String, Path), ("sha256" = String, Path)),
+    responses((status = 200, description = "the file"), (status = 404, body = Problem)))]
+pub async fn download(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    Path((n, sha)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (path, meta) = app
+        .run(move |s| s.open_ticket_attachment(&a.actor, &n, &sha))
+        .await?;
+    file_response(&path, &meta.name, &meta.content_type)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn file_response(
+    path: &std::path::Path,
+    name: &str,
+    ct: &str,
+) -> Result<Response, Error> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?;
+    let mut r = Body::from(bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let inline = ct.starts_with("image/") || ct == "application/pdf" || ct.starts_with("audio/");
+    let disp = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        crate::http::pages::urlencode(name)
+    );
+    if let Ok(v) = HeaderValue::from_str(&disp) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(r)
+}

@@ -1,0 +1,415 @@
+//! Administration pages: users, units (with CSV import), categories, API
+//! tokens. Every form posts back and redirects, or shows the error.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+
+use super::{Base, OrPage, PageResult, lang, render, see_other};
+use crate::domain::org::{Category, Unit, User};
+use crate::domain::permissions::Permission;
+use crate::domain::types::Role;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::PageAuth;
+use crate::service::admin::{CategoryPatch, NewCategory, NewUnit, NewUser, UnitPatch, UserPatch};
+use crate::store::sessions::ApiToken;
+
+/// Parses an `application/x-www-form-urlencoded` body, keeping repeated keys.
+pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    fn decode(s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < b.len() => {
+                    match u8::from_str_radix(
+                        std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"),
+                        16,
+                    ) {
+                        Ok(v) => {
+                            out.push(v);
+                            i += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    std::str::from_utf8(body)
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    fn get(&self, k: &str) -> String {
+        self.0
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    }
+    fn all(&self, k: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+    fn opt_u32(&self, k: &str) -> Option<u32> {
+        self.get(k).parse().ok()
+    }
+}
+
+fn admin_guard(auth: &PageAuth) -> Result<(), Error> {
+    auth.0.actor.require(Permission::Administer)
+}
+
+async fn form_post(auth: &PageAuth, body: &Bytes) -> Result<FormData, Error> {
+    let f = FormData(parse_form(body));
+    auth.check_csrf(&f.get("csrf"))?;
+    admin_guard(auth)?;
+    Ok(f)
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    base: Base,
+    users: Vec<User>,
+    units: Vec<Unit>,
+    roles: &'static [Role],
+}
+
+impl UsersPage {
+    fn unit_name(&self, id: &Option<u32>) -> String {
+        id.and_then(|i| self.units.iter().find(|u| u.id == i))
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+    fn role_names(&self, u: &User) -> String {
+        u.roles
+            .iter()
+            .map(|r| r.label(&self.base.lang))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+pub async fn users(State(app): State<AppState>, headers: HeaderMap, auth: PageAuth) -> PageResult {
+    let l = lang(&headers);
+    let actor = auth.0.actor.clone();
+    let users = app.run(move |s| s.users(&actor)).await.page(&l)?;
+    Ok(render(&UsersPage {
+        base: Base::new(&l, "admin.users", Some(&auth.0), &app),
+        users,
+        units: app.svc.units(),
+        roles: Role::ALL,
+    }))
+}
+
+pub async fn create_user(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let roles: Vec<Role> = f
+        .all("roles")
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    let n = NewUser {
+        username: f.get("username"),
+        password: f.get("password"),
+        display_name: f.get("display_name"),
+        roles,
+        unit_id: f.opt_u32("unit_id"),
+    };
+    let actor = auth.0.actor.clone();
+    app.run_hashing(move |s| s.create_user(&actor, n))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/users"))
+}
+
+pub async fn update_user(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(id): Path<u32>,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let mut p = UserPatch::default();
+    match f.get("op").as_str() {
+        "enable" => p.enabled = Some(true),
+        "disable" => p.enabled = Some(false),
+        "password" => p.password = Some(f.get("password")),
+        _ => return Err(Error::BadRequest("unknown operation".into())).page(&l),
+    }
+    let actor = auth.0.actor.clone();
+    app.run_hashing(move |s| s.update_user(&actor, id, p))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/users"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_units.html")]
+struct UnitsPage {
+    base: Base,
+    /// (unit, level) in tree order.
+    rows: Vec<(Unit, u8)>,
+    level2: Vec<Unit>,
+}
+
+pub async fn units(State(app): State<AppState>, headers: HeaderMap, auth: PageAuth) -> PageResult {
+    let l = lang(&headers);
+    admin_guard(&auth).page(&l)?;
+    let dir = app.svc.dir();
+    let mut rows = vec![];
+    for u in dir.units.iter().filter(|u| u.parent_id.is_none()) {
+        rows.push((u.clone(), 2));
+        for c in dir.units.iter().filter(|c| c.parent_id == Some(u.id)) {
+            rows.push((c.clone(), 3));
+        }
+    }
+    let level2 = dir
+        .units
+        .iter()
+        .filter(|u| u.parent_id.is_none())
+        .cloned()
+        .collect();
+    Ok(render(&UnitsPage {
+        base: Base::new(&l, "admin.units", Some(&auth.0), &app),
+        rows,
+        level2,
+    }))
+}
+
+pub async fn create_unit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let n = NewUnit {
+        name: f.get("name"),
+        parent_id: f.opt_u32("parent_id"),
+    };
+    let actor = auth.0.actor.clone();
+    app.run(move |s| s.create_unit(&actor, n)).await.page(&l)?;
+    Ok(see_other("/admin/units"))
+}
+
+pub async fn update_unit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(id): Path<u32>,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let p = UnitPatch {
+        name: Some(f.get("name")).filter(|n| !n.is_empty()),
+        enabled: match f.get("op").as_str() {
+            "enable" => Some(true),
+            "disable" => Some(false),
+            _ => None,
+        },
+    };
+    let actor = auth.0.actor.clone();
+    app.run(move |s| s.update_unit(&actor, id, p))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/units"))
+}
+
+pub async fn import_units(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let csv = f.get("csv");
+    let actor = auth.0.actor.clone();
+    app.run(move |s| s.import_units_csv(&actor, &csv))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/units"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_categories.html")]
+struct CategoriesPage {
+    base: Base,
+    categories: Vec<Category>,
+    units: Vec<Unit>,
+}
+
+impl CategoriesPage {
+    fn depth(&self, c: &Category) -> usize {
+        c.code.len() / 2 - 1
+    }
+}
+
+pub async fn categories(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+) -> PageResult {
+    let l = lang(&headers);
+    admin_guard(&auth).page(&l)?;
+    Ok(render(&CategoriesPage {
+        base: Base::new(&l, "admin.categories", Some(&auth.0), &app),
+        categories: app.svc.categories(),
+        units: app.svc.units(),
+    }))
+}
+
+pub async fn create_category(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let n = NewCategory {
+        code: f.get("code"),
+        name: f.get("name"),
+        parent_code: Some(f.get("parent_code")),
+        default_unit_id: f.opt_u32("default_unit_id"),
+    };
+    let actor = auth.0.actor.clone();
+    app.run(move |s| s.create_category(&actor, n))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/categories"))
+}
+
+pub async fn update_category(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let mut p = CategoryPatch::default();
+    match f.get("op").as_str() {
+        "enable" => p.enabled = Some(true),
+        "disable" => p.enabled = Some(false),
+        "unit" => match f.opt_u32("default_unit_id") {
+            Some(u) => p.default_unit_id = Some(u),
+            None => p.clear_default_unit = true,
+        },
+        _ => return Err(Error::BadRequest("unknown operation".into())).page(&l),
+    }
+    let actor = auth.0.actor.clone();
+    app.run(move |s| s.update_category(&actor, &code, p))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/categories"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_tokens.html")]
+struct TokensPage {
+    base: Base,
+    tokens: Vec<ApiToken>,
+    users: Vec<User>,
+    secret: String,
+}
+
+async fn tokens_page(app: &AppState, l: &str, auth: &PageAuth, secret: String) -> PageResult {
+    let actor = auth.0.actor.clone();
+    let a2 = actor.clone();
+    let tokens = app.run(move |s| s.api_tokens(&actor)).await.page(l)?;
+    let users = app.run(move |s| s.users(&a2)).await.page(l)?;
+    Ok(render(&TokensPage {
+        base: Base::new(l, "admin.tokens", Some(&auth.0), app),
+        tokens,
+        users,
+        secret,
+    }))
+}
+
+pub async fn tokens(State(app): State<AppState>, headers: HeaderMap, auth: PageAuth) -> PageResult {
+    let l = lang(&headers);
+    tokens_page(&app, &l, &auth, String::new()).await
+}
+
+pub async fn create_token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    let f = form_post(&auth, &body).await.page(&l)?;
+    let actor = auth.0.actor.clone();
+    let (name, uid) = (f.get("name"), f.opt_u32("user_id").unwrap_or(0));
+    let (_, secret) = app
+        .run(move |s| s.create_api_token(&actor, &name, uid))
+        .await
+        .page(&l)?;
+    tokens_page(&app, &l, &auth, secret).await
+}
+
+pub async fn revoke_token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(id): Path<u32>,
+    body: Bytes,
+) -> PageResult {
+    let l = lang(&headers);
+    form_post(&auth, &body).await.page(&l)?;
+    let actor = auth.0.actor.clone();
+    app.run(move |s| s.revoke_api_token(&actor, id))
+        .await
+        .page(&l)?;
+    Ok(see_other("/admin/tokens"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_parsing() {
+        let f = parse_form(b"a=1&roles=operator&roles=admin&n=%E5%BC%A0+%E4%B8%89&bad=%zz&end=%4");
+        assert_eq!(f[0], ("a".into(), "1".into()));
+        assert_eq!(f[1].1, "operator");
+        assert_eq!(f[2].1, "admin");
+        assert_eq!(f[3].1, "张 三");
+        assert_eq!(f[4].1, "%zz");
+        assert_eq!(f[5].1, "%4");
+    }
+}

@@ -1,0 +1,202 @@
+//! The intake page: keyboard-first registration on a live call.
+//!
+//! The caller's phone comes first; their earlier tickets appear beside the
+//! form (fetched from the API as the number is typed). A consultation can be
+//! answered and closed right here. After saving, the form is empty again for
+//! the next call, with a link to the ticket just saved.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{Base, lang, render, see_other};
+use crate::domain::org::Category;
+use crate::domain::types::{AppealType, Channel, Urgency};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::PageAuth;
+use crate::service::tickets::{AttachmentRef, NewTicket};
+
+#[derive(Template)]
+#[template(path = "intake.html")]
+struct Page {
+    base: Base,
+    v: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    error: String,
+    saved: String,
+    categories: Vec<Category>,
+    channels: &'static [Channel],
+    appeal_types: &'static [AppealType],
+    urgencies: &'static [Urgency],
+}
+
+impl Page {
+    fn get(&self, k: &str) -> &str {
+        self.v.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn err(&self, k: &str) -> &str {
+        self.errors.get(k).map(String::as_str).unwrap_or("")
+    }
+    fn checked(&self, k: &str) -> bool {
+        !self.get(k).is_empty()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Saved {
+    saved: Option<String>,
+}
+
+fn page(app: &AppState, auth: &PageAuth, l: &str, v: HashMap<String, String>) -> Page {
+    let dir = app.svc.dir();
+    Page {
+        base: Base::new(l, "intake.title", Some(&auth.0), app),
+        v,
+        errors: HashMap::new(),
+        error: String::new(),
+        saved: String::new(),
+        categories: dir
+            .categories
+            .iter()
+            .filter(|c| c.enabled)
+            .cloned()
+            .collect(),
+        channels: Channel::ALL,
+        appeal_types: AppealType::ALL,
+        urgencies: Urgency::ALL,
+    }
+}
+
+pub async fn form(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Query(s): Query<Saved>,
+) -> Response {
+    let l = lang(&headers);
+    let mut p = page(&app, &auth, &l, HashMap::new());
+    p.saved = s
+        .saved
+        .filter(|n| crate::domain::ticket::TicketNo::parse(n).is_some())
+        .unwrap_or_default();
+    render(&p)
+}
+
+/// The category code from the type-ahead text ("0101 供水" → "0101").
+fn category_code(s: &str) -> String {
+    s.split_whitespace().next().unwrap_or("").to_string()
+}
+
+pub async fn submit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    mut mp: Multipart,
+) -> Response {
+    let l = lang(&headers);
+    let mut v: HashMap<String, String> = HashMap::new();
+    let mut files: Vec<(String, Vec<u8>)> = vec![];
+    let mut failure: Option<Error> = None;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                if name == "files" {
+                    let fname = field.file_name().unwrap_or("").to_string();
+                    match field.bytes().await {
+                        Ok(b) if !b.is_empty() => files.push((fname, b.to_vec())),
+                        Ok(_) => {}
+                        Err(e) => {
+                            failure = Some(crate::http::api::tickets::multipart_error(e));
+                            break;
+                        }
+                    }
+                } else {
+                    match field.text().await {
+                        Ok(t) => {
+                            v.insert(name, t);
+                        }
+                        Err(e) => {
+                            failure = Some(crate::http::api::tickets::multipart_error(e));
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                failure = Some(crate::http::api::tickets::multipart_error(e));
+                break;
+            }
+        }
+    }
+    let result = match failure {
+        Some(e) => Err(e),
+        None => match auth.check_csrf(v.get("csrf").map(String::as_str).unwrap_or("")) {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let actor = auth.0.actor.clone();
+                let g = |k: &str| v.get(k).cloned().unwrap_or_default();
+                let n = NewTicket {
+                    caller_phone: g("caller_phone"),
+                    caller_name: g("caller_name"),
+                    anonymous: !g("anonymous").is_empty(),
+                    confidential: !g("confidential").is_empty(),
+                    channel: Some(g("channel")),
+                    appeal_type: g("appeal_type"),
+                    category_code: category_code(&g("category")),
+                    district: g("district"),
+                    street: g("street"),
+                    community: g("community"),
+                    address: g("address"),
+                    title: g("title"),
+                    content: g("content"),
+                    urgency: Some(g("urgency")),
+                    answer: Some(g("answer")),
+                    attachments: vec![],
+                };
+                app.run(move |s| {
+                    let mut n = n;
+                    for (name, bytes) in &files {
+                        let up = s.store_attachment(&actor, name, bytes)?;
+                        n.attachments.push(AttachmentRef {
+                            sha256: up.sha256,
+                            name: up.name,
+                        });
+                    }
+                    s.register(&actor, n)
+                })
+                .await
+            }
+        },
+    };
+    match result {
+        Ok(t) => see_other(&format!("/tickets/new?saved={}", t.number)),
+        Err(e) => {
+            let status = crate::http::problem::status_of(&e);
+            let mut p = page(&app, &auth, &l, v);
+            match &e {
+                Error::Validation(errs) => {
+                    for f in errs {
+                        let key = if f.field == "category_code" {
+                            "category".to_string()
+                        } else {
+                            f.field.clone()
+                        };
+                        p.errors.insert(key, f.message.clone());
+                    }
+                    p.error = crate::http::problem::detail_of(&e);
+                }
+                _ => p.error = crate::http::problem::detail_of(&e),
+            }
+            let mut r = render(&p);
+            *r.status_mut() = status;
+            r
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Use cases. Each takes the acting person (`Actor`), checks what they may
+//! do and see, and calls the store. Services are synchronous; the HTTP
+//! layer runs them on the blocking pool.
+//!
+//! Architecture invariant: every ticket a department user can reach passes
+//! through `Actor::scope` here, never through a template.
+
+pub mod admin;
+pub mod attachments;
+pub mod auth;
+pub mod tickets;
+pub mod views;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use crate::clock::Clock;
+use crate::domain::calendar::Calendar;
+use crate::domain::org::{Category, OrgTree, Unit, User};
+use crate::domain::permissions::{Permission, Scope, allowed};
+use crate::domain::settings::Settings;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Small, read-mostly data every request needs, kept in memory and
+/// refreshed after each change.
+#[derive(Clone, Default)]
+pub struct Directory {
+    pub settings: Settings,
+    pub calendar: Calendar,
+    pub units: Vec<Unit>,
+    pub tree: OrgTree,
+    pub categories: Vec<Category>,
+    pub user_names: std::collections::HashMap<u32, String>,
+}
+
+impl Directory {
+    pub fn unit(&self, id: u32) -> Option<&Unit> {
+        self.units.iter().find(|u| u.id == id)
+    }
+    pub fn unit_name(&self, id: u32) -> String {
+        self.unit(id)
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories
+            .binary_search_by(|c| c.code.as_str().cmp(code))
+            .ok()
+            .map(|i| &self.categories[i])
+    }
+    /// "0101 供水 / 停水" style path of a category.
+    pub fn category_path(&self, code: &str) -> String {
+        let mut names = vec![];
+        let mut cur = self.category(code);
+        while let Some(c) = cur {
+            names.push(c.name.as_str());
+            cur = c.parent_code.as_deref().and_then(|p| self.category(p));
+        }
+        names.reverse();
+        if names.is_empty() {
+            code.to_string()
+        } else {
+            names.join(" / ")
+        }
+    }
+    pub fn user_name(&self, id: u32) -> String {
+        if id == 0 {
+            return "系统".into();
+        }
+        self.user_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+}
+
+/// Where data lives besides the store.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    pub fn attachments(&self) -> PathBuf {
+        self.data_dir.join("attachments")
+    }
+}
+
+pub struct Services {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub paths: Paths,
+    pub limits: Limits,
+    dir: RwLock<Arc<Directory>>,
+    pub throttle: auth::Throttle,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_attachment_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_attachment_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
+impl Services {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, paths: Paths, limits: Limits) -> Result<Self> {
+        let s = Services {
+            store,
+            clock,
+            paths,
+            limits,
+            dir: RwLock::new(Arc::default()),
+            throttle: auth::Throttle::default(),
+        };
+        s.reload()?;
+        Ok(s)
+    }
+
+    /// Re-reads the directory from the store after a change.
+    pub fn reload(&self) -> Result<()> {
+        let units = self.store.units()?;
+        let tree = OrgTree::new(&units);
+        let users = self.store.users()?;
+        let d = Directory {
+            settings: self.store.settings()?,
+            calendar: self.store.calendar()?,
+            tree,
+            units,
+            categories: self.store.categories()?,
+            user_names: users.into_iter().map(|u| (u.id, u.display_name)).collect(),
+        };
+        *self.dir.write().expect("directory lock") = Arc::new(d);
+        Ok(())
+    }
+
+    pub fn dir(&self) -> Arc<Directory> {
+        self.dir.read().expect("directory lock").clone()
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+}
+
+/// The person (or integration) acting.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: User,
+    pub scope: Scope,
+}
+
+impl Actor {
+    pub fn new(user: User, dir: &Directory) -> Actor {
+        let unit = user.unit_id;
+        let scope = Scope::for_user(&user.roles, || {
+            unit.map(|u| dir.tree.subtree(u)).unwrap_or_default()
+        });
+        Actor { user, scope }
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        allowed(&self.user.roles, p)
+    }
+
+    pub fn require(&self, p: Permission) -> Result<()> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "您的角色无权执行此操作 (your roles do not allow this: {p:?})"
+            )))
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The redb store: the single source of truth.
+//!
+//! A use-case API (`store.register_ticket(…)`, `store.dispatch(…)`), never
+//! generic get/put; redb types stay inside this module. Every change is one
+//! write transaction, so a crash leaves either all of it or none.
+
+pub mod codec;
+pub mod migrate;
+pub mod org;
+pub mod sessions;
+pub mod settings;
+pub mod tables;
+pub mod tickets;
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
+
+pub use tickets::{ScanSource, TicketCounts};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The request conflicts with what is stored (duplicate name, …).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// A record could not be decoded.
+    #[error("store: corrupt data: {0}")]
+    Corrupt(String),
+    /// The file was written by a newer program.
+    #[error(
+        "store: the data file has schema version {found}, newer than this program supports ({supported}); install the newer program or restore a backup"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("store: {0}")]
+    Db(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Db(e.to_string()) }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    redb::CompactionError
+);
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the data file and brings its schema up to date,
+    /// copying the file aside first when an existing file must be migrated.
+    pub fn open(path: &Path) -> Result<Store> {
+        let db = Database::builder()
+            .set_cache_size(256 * 1024 * 1024)
+            .create(path)?;
+        let store = Store {
+            db,
+            path: path.to_path_buf(),
+        };
+        migrate::run(&store)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn read(&self) -> Result<ReadTransaction> {
+        Ok(self.db.begin_read()?)
+    }
+
+    pub(crate) fn write(&self) -> Result<WriteTransaction> {
+        Ok(self.db.begin_write()?)
+    }
+
+    /// Size of the data file in bytes.
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Reclaims free space (after bulk loads).
+    pub fn compact(&mut self) -> Result<bool> {
+        Ok(self.db.compact()?)
+    }
+}
+
+/// Reads one value from an optional table, treating a missing table as empty.
+pub(crate) fn missing_table_is_empty<T>(
+    r: std::result::Result<T, redb::TableError>,
+) -> Result<Option<T>> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

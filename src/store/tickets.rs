@@ -1,0 +1,541 @@
+//! Tickets, their timelines and their secondary indexes.
+//!
+//! Invariant: a ticket record and its index entries are always written in
+//! the same transaction, by `put_indexes` / `drop_indexes`, so the indexes
+//! never disagree with the records.
+
+use std::ops::ControlFlow;
+
+use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
+
+use super::tables::*;
+use super::{Result, Store, StoreError, codec};
+use crate::domain::ticket::{Event, Ticket, TicketNo};
+use crate::domain::types::State;
+
+/// Where a ticket scan takes its candidates from; the caller checks every
+/// candidate against the full filter anyway.
+#[derive(Clone, Debug)]
+pub enum ScanSource {
+    /// Every ticket (number order).
+    All,
+    /// A caller's tickets.
+    Phone(String),
+    /// Tickets whose category is one of these codes.
+    Categories(Vec<String>),
+    District(String),
+    States(Vec<State>),
+    /// Tickets currently held by one of these units, in these states.
+    CurrentUnits {
+        units: Vec<u32>,
+        states: Vec<State>,
+    },
+    /// Tickets ever assigned to one of these units.
+    SeenUnits(Vec<u32>),
+    /// Open stages in these states with a due instant in `[lo, hi]`.
+    StateDue {
+        states: Vec<State>,
+        lo: i64,
+        hi: i64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TicketCounts {
+    pub tickets: u64,
+    pub events: u64,
+}
+
+struct IndexKeys<'a> {
+    phone: &'a str,
+    category: &'a str,
+    district: &'a str,
+    state: u8,
+    unit: u32,
+    due: Option<i64>,
+}
+
+fn keys(t: &Ticket) -> IndexKeys<'_> {
+    IndexKeys {
+        phone: &t.caller_phone,
+        category: &t.category_code,
+        district: &t.district,
+        state: t.state.code(),
+        unit: t.unit_id.unwrap_or(0),
+        due: t
+            .stage
+            .filter(|_| t.state.has_stage_deadline())
+            .map(|s| s.due_at),
+    }
+}
+
+fn put_indexes(w: &WriteTransaction, t: &Ticket, old: Option<&Ticket>) -> Result<()> {
+    let n = t.number.0;
+    let new = keys(t);
+    let old_k = old.map(keys);
+    let changed = |f: &dyn Fn(&IndexKeys) -> bool| old_k.as_ref().is_none_or(|o| !f(o));
+    if changed(&|o| o.phone == new.phone) {
+        let mut ix = w.open_table(IDX_PHONE)?;
+        if let Some(o) = &old_k
+            && !o.phone.is_empty()
+        {
+            {
+                ix.remove((o.phone, n))?;
+            }
+        }
+        if !new.phone.is_empty() {
+            ix.insert((new.phone, n), ())?;
+        }
+    }
+    if changed(&|o| o.category == new.category) {
+        let mut ix = w.open_table(IDX_CATEGORY)?;
+        if let Some(o) = &old_k {
+            ix.remove((o.category, n))?;
+        }
+        ix.insert((new.category, n), ())?;
+    }
+    if changed(&|o| o.district == new.district) {
+        let mut ix = w.open_table(IDX_DISTRICT)?;
+        if let Some(o) = &old_k {
+            ix.remove((o.district, n))?;
+        }
+        ix.insert((new.district, n), ())?;
+    }
+    if changed(&|o| o.state == new.state) {
+        let mut ix = w.open_table(IDX_STATE)?;
+        if let Some(o) = &old_k {
+            ix.remove((o.state, n))?;
+        }
+        ix.insert((new.state, n), ())?;
+    }
+    if changed(&|o| o.state == new.state && o.unit == new.unit) {
+        let mut ix = w.open_table(IDX_UNIT_STATE)?;
+        if let Some(o) = &old_k {
+            ix.remove((o.unit, o.state, n))?;
+        }
+        ix.insert((new.unit, new.state, n), ())?;
+    }
+    if changed(&|o| o.state == new.state && o.due == new.due) {
+        let mut ix = w.open_table(IDX_STATE_DUE)?;
+        if let Some(o) = &old_k
+            && let Some(d) = o.due
+        {
+            {
+                ix.remove((o.state, d, n))?;
+            }
+        }
+        if let Some(d) = new.due {
+            ix.insert((new.state, d, n), ())?;
+        }
+    }
+    let seen_before = old.map(|o| o.units_seen.as_slice()).unwrap_or(&[]);
+    let added: Vec<u32> = t
+        .units_seen
+        .iter()
+        .copied()
+        .filter(|u| !seen_before.contains(u))
+        .collect();
+    if !added.is_empty() {
+        let mut ix = w.open_table(IDX_UNIT_SEEN)?;
+        for u in added {
+            ix.insert((u, n), ())?;
+        }
+    }
+    Ok(())
+}
+
+fn append_events(
+    events_t: &mut Table<(u64, u32), &[u8]>,
+    t: &mut Ticket,
+    events: &[Event],
+) -> Result<()> {
+    for e in events {
+        events_t.insert((t.number.0, t.event_count), codec::encode(e).as_slice())?;
+        t.event_count += 1;
+    }
+    Ok(())
+}
+
+fn get_ticket<T: ReadableTable<u64, &'static [u8]>>(t: &T, no: TicketNo) -> Result<Option<Ticket>> {
+    t.get(no.0)?
+        .map(|v| codec::decode(&format!("ticket {no}"), v.value()))
+        .transpose()
+}
+
+impl Store {
+    /// Registers a new ticket on local day `day` (`YYYYMMDD`): assigns the
+    /// next number of that day, stores the record, its first events and its
+    /// index entries in one transaction.
+    pub fn register_ticket(&self, day: u32, mut t: Ticket, events: &[Event]) -> Result<Ticket> {
+        let w = self.write()?;
+        {
+            let mut tickets = w.open_table(TICKETS)?;
+            let lo = TicketNo::day_start(day).0;
+            let hi = TicketNo::day_start(day + 1).0;
+            let last = tickets
+                .range(lo..hi)?
+                .next_back()
+                .transpose()?
+                .map(|(k, _)| k.value());
+            let seq = last.map(|k| TicketNo(k).seq() + 1).unwrap_or(1);
+            if u64::from(seq) >= crate::domain::ticket::SEQ_PER_DAY {
+                return Err(StoreError::Conflict(format!(
+                    "day {day} has no ticket numbers left"
+                )));
+            }
+            t.number = TicketNo::new(day, seq);
+            t.event_count = 0;
+            let mut ev = w.open_table(EVENTS)?;
+            append_events(&mut ev, &mut t, events)?;
+            tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
+        }
+        put_indexes(&w, &t, None)?;
+        w.commit()?;
+        Ok(t)
+    }
+
+    /// Stores tickets whose numbers are already set (demo data, imports),
+    /// many to a transaction. Existing numbers are refused.
+    pub fn import_tickets(&self, batch: Vec<(Ticket, Vec<Event>)>) -> Result<()> {
+        let mut w = self.write()?;
+        w.set_durability(redb::Durability::None)
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+        for (mut t, events) in batch {
+            {
+                let mut tickets = w.open_table(TICKETS)?;
+                if tickets.get(t.number.0)?.is_some() {
+                    return Err(StoreError::Conflict(format!("ticket {} exists", t.number)));
+                }
+                t.event_count = 0;
+                let mut ev = w.open_table(EVENTS)?;
+                append_events(&mut ev, &mut t, &events)?;
+                tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
+            }
+            put_indexes(&w, &t, None)?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Makes every earlier `Durability::None` commit durable.
+    pub fn sync(&self) -> Result<()> {
+        let w = self.write()?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Reads, changes and writes back one ticket in one transaction: `f`
+    /// gets the current record and returns the events to append (or an
+    /// error, which changes nothing).
+    pub fn update_ticket<E: From<StoreError>>(
+        &self,
+        no: TicketNo,
+        f: impl FnOnce(&mut Ticket) -> std::result::Result<Vec<Event>, E>,
+    ) -> std::result::Result<Ticket, E> {
+        let w = self.write()?;
+        let new = {
+            let mut tickets = w.open_table(TICKETS).map_err(StoreError::from)?;
+            let old = get_ticket(&tickets, no)?
+                .ok_or_else(|| StoreError::NotFound(format!("ticket {no} not found")))?;
+            let mut new = old.clone();
+            let events = f(&mut new)?;
+            new.number = old.number;
+            new.event_count = old.event_count;
+            let mut ev = w.open_table(EVENTS).map_err(StoreError::from)?;
+            append_events(&mut ev, &mut new, &events)?;
+            tickets
+                .insert(no.0, codec::encode(&new).as_slice())
+                .map_err(StoreError::from)?;
+            drop(tickets);
+            put_indexes(&w, &new, Some(&old))?;
+            new
+        };
+        w.commit().map_err(StoreError::from)?;
+        Ok(new)
+    }
+
+    pub fn ticket(&self, no: TicketNo) -> Result<Option<Ticket>> {
+        let r = self.read()?;
+        get_ticket(&r.open_table(TICKETS)?, no)
+    }
+
+    /// The whole timeline of a ticket, oldest first.
+    pub fn events(&self, no: TicketNo) -> Result<Vec<Event>> {
+        let r = self.read()?;
+        let t = r.open_table(EVENTS)?;
+        t.range((no.0, 0)..=(no.0, u32::MAX))?
+            .map(|row| {
+                let (_, v) = row?;
+                codec::decode("event", v.value())
+            })
+            .collect()
+    }
+
+    pub fn counts(&self) -> Result<TicketCounts> {
+        let r = self.read()?;
+        Ok(TicketCounts {
+            tickets: r.open_table(TICKETS)?.len()?,
+            events: r.open_table(EVENTS)?.len()?,
+        })
+    }
+
+    /// Streams tickets with numbers in `[lo, hi]` from `source`, newest
+    /// first if `desc`, to `f` until it breaks or the source ends. Returns
+    /// how many candidates were read.
+    pub fn scan(
+        &self,
+        source: &ScanSource,
+        lo: TicketNo,
+        hi: TicketNo,
+        desc: bool,
+        mut f: impl FnMut(Ticket) -> ControlFlow<()>,
+    ) -> Result<u64> {
+        if lo > hi {
+            return Ok(0);
+        }
+        let r = self.read()?;
+        let tickets = r.open_table(TICKETS)?;
+        let (lo, hi) = (lo.0, hi.0);
+        let mut streams: Vec<Box<dyn Iterator<Item = Result<u64>>>> = Vec::new();
+        macro_rules! idx {
+            ($table:expr, $a:expr, $b:expr) => {{
+                let it = r.open_table($table)?.range($a..=$b)?;
+                let it: Box<dyn Iterator<Item = Result<u64>>> = if desc {
+                    Box::new(it.rev().map(|row| Ok(row?.0.value().1)))
+                } else {
+                    Box::new(it.map(|row| Ok(row?.0.value().1)))
+                };
+                streams.push(it);
+            }};
+        }
+        let mut collected: Option<Vec<u64>> = None;
+        match source {
+            ScanSource::All => {
+                let it = tickets.range(lo..=hi)?;
+                let mut seen = 0;
+                let iter: Box<dyn Iterator<Item = _>> = if desc {
+                    Box::new(it.rev())
+                } else {
+                    Box::new(it)
+                };
+                for row in iter {
+                    let (k, v) = row?;
+                    seen += 1;
+                    let t = codec::decode(&format!("ticket {}", TicketNo(k.value())), v.value())?;
+                    if f(t).is_break() {
+                        break;
+                    }
+                }
+                return Ok(seen);
+            }
+            ScanSource::Phone(p) => idx!(IDX_PHONE, (p.as_str(), lo), (p.as_str(), hi)),
+            ScanSource::Categories(codes) => {
+                for c in codes {
+                    idx!(IDX_CATEGORY, (c.as_str(), lo), (c.as_str(), hi));
+                }
+            }
+            ScanSource::District(d) => idx!(IDX_DISTRICT, (d.as_str(), lo), (d.as_str(), hi)),
+            ScanSource::States(states) => {
+                for s in states {
+                    idx!(IDX_STATE, (s.code(), lo), (s.code(), hi));
+                }
+            }
+            ScanSource::SeenUnits(units) => {
+                for u in units {
+                    idx!(IDX_UNIT_SEEN, (*u, lo), (*u, hi));
+                }
+            }
+            ScanSource::CurrentUnits { units, states } => {
+                let ix = r.open_table(IDX_UNIT_STATE)?;
+                for u in units {
+                    for s in states {
+                        let it = ix.range((*u, s.code(), lo)..=(*u, s.code(), hi))?;
+                        let it: Box<dyn Iterator<Item = Result<u64>>> = if desc {
+                            Box::new(it.rev().map(|row| Ok(row?.0.value().2)))
+                        } else {
+                            Box::new(it.map(|row| Ok(row?.0.value().2)))
+                        };
+                        streams.push(it);
+                    }
+                }
+            }
+            ScanSource::StateDue {
+                states,
+                lo: dlo,
+                hi: dhi,
+            } => {
+                let ix = r.open_table(IDX_STATE_DUE)?;
+                let mut all = Vec::new();
+                for s in states {
+                    for row in ix.range((s.code(), *dlo, 0u64)..=(s.code(), *dhi, u64::MAX))? {
+                        let n = row?.0.value().2;
+                        if (lo..=hi).contains(&n) {
+                            all.push(n);
+                        }
+                    }
+                }
+                all.sort_unstable();
+                all.dedup();
+                if desc {
+                    all.reverse();
+                }
+                collected = Some(all);
+            }
+        }
+        let numbers: Box<dyn Iterator<Item = Result<u64>>> = match collected {
+            Some(v) => Box::new(v.into_iter().map(Ok)),
+            None => Box::new(Merge::new(streams, desc)),
+        };
+        let mut seen = 0;
+        for n in numbers {
+            let n = n?;
+            seen += 1;
+            let Some(t) = get_ticket(&tickets, TicketNo(n))? else {
+                return Err(StoreError::Corrupt(format!(
+                    "index names ticket {} which does not exist",
+                    TicketNo(n)
+                )));
+            };
+            if f(t).is_break() {
+                break;
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Every ticket number of every index, checked against the records: the
+    /// list of disagreements (empty when consistent). For tests and `check`.
+    pub fn check_indexes(&self) -> Result<Vec<String>> {
+        let r = self.read()?;
+        let tickets = r.open_table(TICKETS)?;
+        let mut problems = Vec::new();
+        let mut expected = 0u64;
+        for row in tickets.iter()? {
+            let (k, v) = row?;
+            let t: Ticket = codec::decode("ticket", v.value())?;
+            let n = k.value();
+            if t.number.0 != n {
+                problems.push(format!("ticket key {n} holds number {}", t.number));
+            }
+            let k = keys(&t);
+            let has = |ok: bool, what: &str| {
+                if !ok {
+                    Some(format!("ticket {} missing from {what}", t.number))
+                } else {
+                    None
+                }
+            };
+            problems.extend(has(
+                r.open_table(IDX_STATE)?.get((k.state, n))?.is_some(),
+                "idx_state",
+            ));
+            problems.extend(has(
+                r.open_table(IDX_CATEGORY)?.get((k.category, n))?.is_some(),
+                "idx_category",
+            ));
+            problems.extend(has(
+                r.open_table(IDX_DISTRICT)?.get((k.district, n))?.is_some(),
+                "idx_district",
+            ));
+            problems.extend(has(
+                r.open_table(IDX_UNIT_STATE)?
+                    .get((k.unit, k.state, n))?
+                    .is_some(),
+                "idx_unit_state",
+            ));
+            if !k.phone.is_empty() {
+                problems.extend(has(
+                    r.open_table(IDX_PHONE)?.get((k.phone, n))?.is_some(),
+                    "idx_phone",
+                ));
+            }
+            if let Some(d) = k.due {
+                problems.extend(has(
+                    r.open_table(IDX_STATE_DUE)?.get((k.state, d, n))?.is_some(),
+                    "idx_state_due",
+                ));
+            }
+            let ev = r.open_table(EVENTS)?;
+            let count = ev.range((n, 0)..=(n, u32::MAX))?.count() as u32;
+            if count != t.event_count {
+                problems.push(format!(
+                    "ticket {} has {count} events, record says {}",
+                    t.number, t.event_count
+                ));
+            }
+            expected += 1;
+        }
+        for (name, len) in [
+            ("idx_state", r.open_table(IDX_STATE)?.len()?),
+            ("idx_category", r.open_table(IDX_CATEGORY)?.len()?),
+            ("idx_district", r.open_table(IDX_DISTRICT)?.len()?),
+            ("idx_unit_state", r.open_table(IDX_UNIT_STATE)?.len()?),
+        ] {
+            if len != expected {
+                problems.push(format!("{name} has {len} entries for {expected} tickets"));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// K-way merge of number-ordered streams, without duplicates.
+struct Merge {
+    streams: Vec<Box<dyn Iterator<Item = Result<u64>>>>,
+    heads: Vec<Option<u64>>,
+    desc: bool,
+    started: bool,
+    last: Option<u64>,
+}
+
+impl Merge {
+    fn new(streams: Vec<Box<dyn Iterator<Item = Result<u64>>>>, desc: bool) -> Self {
+        let n = streams.len();
+        Merge {
+            streams,
+            heads: vec![None; n],
+            desc,
+            started: false,
+            last: None,
+        }
+    }
+
+    fn advance(&mut self, i: usize) -> Result<()> {
+        self.heads[i] = self.streams[i].next().transpose()?;
+        Ok(())
+    }
+}
+
+impl Iterator for Merge {
+    type Item = Result<u64>;
+
+    fn next(&mut self) -> Option<Result<u64>> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.streams.len() {
+                if let Err(e) = self.advance(i) {
+                    return Some(Err(e));
+                }
+            }
+        }
+        loop {
+            let best = self
+                .heads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, h)| h.map(|v| (i, v)))
+                .reduce(|a, b| {
+                    let better = if self.desc { b.1 > a.1 } else { b.1 < a.1 };
+                    if better { b } else { a }
+                })?;
+            if let Err(e) = self.advance(best.0) {
+                return Some(Err(e));
+            }
+            if self.last == Some(best.1) {
+                continue;
+            }
+            self.last = Some(best.1);
+            return Some(Ok(best.1));
+        }
+    }
+}
