@@ -75,6 +75,19 @@ enum Cmd {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Measure the server over HTTP with N tickets (creates them if DIR is empty).
+    Bench {
+        #[command(flatten)]
+        dir: DataDir,
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        #[arg(long, default_value_t = 5_000)]
+        registrations: usize,
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+    },
     /// Set a user's password (recovery).
     ResetPassword {
         #[command(flatten)]
@@ -113,6 +126,25 @@ pub fn run() -> ExitCode {
             seed,
         } => demo(dir.data_dir, tickets, password, seed),
         Cmd::Healthcheck { url } => healthcheck(&url),
+        Cmd::Bench {
+            dir,
+            tickets,
+            clients,
+            registrations,
+            queries,
+        } => {
+            let data_dir = dir
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("./bench-data"));
+            let o = crate::bench::BenchOptions {
+                data_dir,
+                tickets,
+                clients,
+                registrations,
+                queries,
+            };
+            crate::bench::run(&o).map(|report| println!("{report}"))
+        }
         Cmd::CreateAdmin {
             dir,
             username,

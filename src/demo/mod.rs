@@ -1912,3 +1912,57 @@ mod dump_tmp {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+#[cfg(test)]
+mod seeds_tmp {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn seeds() {
+        let nows = [
+            "2026-03-18T15:20:00+08:00",
+            "2026-10-03T02:00:00+08:00",
+            "2026-11-23T01:55:00+08:00",
+            "2026-02-16T09:00:00+08:00",
+            "2025-12-31T23:59:00+08:00",
+        ];
+        for seed in 0..12u64 {
+            for n in nows {
+                let dir = std::env::temp_dir()
+                    .join(format!("hotline-demo-seeds-{}-{seed}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap();
+                let store = Store::open(&dir.join("hotline.redb")).unwrap();
+                let now: Timestamp = n.parse().unwrap();
+                let opts = DemoOptions {
+                    tickets: 2000,
+                    seed,
+                    ..DemoOptions::default()
+                };
+                generate(&store, &opts, now, &mut |_, _| {}).unwrap();
+                let mut states = std::collections::BTreeMap::new();
+                store
+                    .scan(
+                        &crate::store::ScanSource::All,
+                        TicketNo(0),
+                        TicketNo(u64::MAX),
+                        false,
+                        |t| {
+                            *states.entry(t.state).or_insert(0) += 1;
+                            let ev = store.events(t.number).unwrap();
+                            assert!(ev.windows(2).all(|w| w[0].at < w[1].at));
+                            assert_eq!(ev.last().unwrap().at, t.updated_at);
+                            std::ops::ControlFlow::Continue(())
+                        },
+                    )
+                    .unwrap();
+                let missing: Vec<_> = State::ALL
+                    .iter()
+                    .filter(|s| !s.is_final() && !states.contains_key(*s))
+                    .collect();
+                println!("seed {seed} {n}: missing {missing:?} {states:?}");
+                assert!(store.check_indexes().unwrap().is_empty());
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+    }
+}

@@ -1,0 +1,518 @@
+//! Crash safety: the server is killed with SIGKILL while clients register
+//! tickets, then restarted; every ticket whose creation was acknowledged
+//! (a complete `201` answer) must be there, with a consistent index.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hotline::domain::ticket::TicketNo;
+use hotline::store::Store;
+use serde_json::{Value, json};
+
+const CLIENTS: usize = 8;
+const ROUNDS: usize = 2;
+/// How long the clients register tickets before the kill.
+const LOAD_TIME: Duration = Duration::from_millis(1500);
+const ADMIN_PW: &str = "admin-password-1";
+const OP_PW: &str = "password1";
+
+// ---------------------------------------------------------------------------
+// A tiny blocking HTTP/1.1 client.
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Result<Value, String> {
+        serde_json::from_slice(&self.body).map_err(|e| format!("bad JSON ({e}): {}", self.text()))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Decodes a chunked body; `None` when it is incomplete or malformed.
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_s = std::str::from_utf8(&data[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_s.split(';').next()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if data.len() < size + 2 || &data[size..size + 2] != b"\r\n" {
+            return None;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// One request on its own connection (`Connection: close`). Fails on any
+/// transport error and on a truncated answer, so a response counts only
+/// when it arrived whole.
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Result<Response, String> {
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(15)))
+        .map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(Duration::from_secs(15)))
+        .map_err(|e| e.to_string())?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n"
+    );
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    if !body.is_empty() || method != "GET" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no end of headers")?;
+    let head = std::str::from_utf8(&raw[..split]).map_err(|e| e.to_string())?;
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().ok_or("empty answer")?;
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let rest = &raw[split + 4..];
+    let mut resp = Response {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    if resp
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        resp.body = dechunk(rest).ok_or("truncated chunked body")?;
+    } else if let Some(len) = resp.header("content-length") {
+        let len: usize = len.parse().map_err(|_| "bad content-length")?;
+        if rest.len() < len {
+            return Err(format!("truncated body: {} of {len} bytes", rest.len()));
+        }
+        resp.body = rest[..len].to_vec();
+    } else {
+        resp.body = rest.to_vec();
+    }
+    Ok(resp)
+}
+
+/// A logged-in user: the session cookie and its CSRF token.
+struct Session {
+    addr: SocketAddr,
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    fn login(addr: SocketAddr, username: &str, password: &str) -> Result<Session, String> {
+        let r = request(
+            addr,
+            "POST",
+            "/api/v1/session",
+            &[],
+            Some(&json!({"username": username, "password": password})),
+        )?;
+        if r.status != 200 {
+            return Err(format!("login {username}: {} {}", r.status, r.text()));
+        }
+        let cookie = r
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .filter(|c| c.starts_with("hotline_session="))
+            .ok_or("no session cookie")?
+            .to_string();
+        let csrf = r.json()?["csrf_token"]
+            .as_str()
+            .ok_or("no csrf_token")?
+            .to_string();
+        Ok(Session { addr, cookie, csrf })
+    }
+
+    fn get(&self, path: &str) -> Result<Response, String> {
+        request(self.addr, "GET", path, &[("Cookie", &self.cookie)], None)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Result<Response, String> {
+        request(
+            self.addr,
+            "POST",
+            path,
+            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf)],
+            Some(body),
+        )
+    }
+
+    /// Registers one ticket; `Ok(Some(number))` on a whole `201` answer.
+    fn register(&self, phone: &str, content: &str) -> Result<Option<String>, String> {
+        let r = self.post(
+            "/api/v1/tickets",
+            &json!({
+                "caller_phone": phone,
+                "appeal_type": "complaint",
+                "category_code": "01",
+                "content": content,
+            }),
+        )?;
+        if r.status != 201 {
+            return Ok(None);
+        }
+        Ok(r.json()?["number"].as_str().map(str::to_string))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The server process and the data directory.
+
+/// Removes the data directory when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let p = std::env::temp_dir().join(format!("hotline-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            eprintln!("keeping {} for inspection", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A running `hotline serve`, killed (SIGKILL) when dropped, even on panic.
+struct Server {
+    child: Option<Child>,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, run: usize) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let log = dir.join(format!("server-{run}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--no-browser")
+            .env_remove("HOTLINE_DATA_DIR")
+            .env_remove("HOTLINE_LISTEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("start hotline serve");
+        let mut server = Server {
+            child: Some(child),
+            addr,
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(r) = request(addr, "GET", "/healthz", &[], None)
+                && r.status == 200
+            {
+                return server;
+            }
+            if let Some(status) = server.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("server exited with {status}: {}", server.log_text());
+            }
+            if Instant::now() > deadline {
+                panic!("server not up within 10 s: {}", server.log_text());
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL, then wait until the process is gone (and its file lock
+    /// with it).
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn cli(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(args)
+        .env_remove("HOTLINE_DATA_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hotline");
+    assert!(
+        out.status.success(),
+        "hotline {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------
+
+/// Runs `CLIENTS` threads registering tickets, kills the server after
+/// `LOAD_TIME` while they run, and returns the acknowledged tickets
+/// (number → caller phone).
+fn load_and_kill(server: &mut Server, round: usize) -> HashMap<String, String> {
+    let addr = server.addr;
+    let killed = Arc::new(AtomicBool::new(false));
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+    let mut handles = Vec::new();
+    for c in 0..CLIENTS {
+        let killed = killed.clone();
+        let ready_tx = ready_tx.clone();
+        handles.push(thread::spawn(move || {
+            let mut acked = Vec::new();
+            let session = match Session::login(addr, "op", OP_PW) {
+                Ok(s) => {
+                    let _ = ready_tx.send(Ok(()));
+                    s
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                    return acked;
+                }
+            };
+            let mut i = 0u32;
+            while !killed.load(Ordering::SeqCst) {
+                // 11-digit mobile numbers, unique per (round, client, i).
+                let phone = format!("13{}{c}{:07}", round % 10, i);
+                i += 1;
+                // Errors are expected once the server is gone.
+                if let Ok(Some(number)) =
+                    session.register(&phone, &format!("停水 round {round} client {c} #{i}"))
+                {
+                    acked.push((number, phone));
+                }
+            }
+            acked
+        }));
+    }
+    drop(ready_tx);
+    for _ in 0..CLIENTS {
+        match ready_rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("a client could not log in: {e}"),
+            Err(e) => panic!("clients did not log in: {e}"),
+        }
+    }
+    thread::sleep(LOAD_TIME);
+    server.kill();
+    killed.store(true, Ordering::SeqCst);
+    let mut acked = HashMap::new();
+    for h in handles {
+        for (number, phone) in h.join().expect("client thread") {
+            assert!(
+                acked.insert(number.clone(), phone).is_none(),
+                "number {number} was handed out twice"
+            );
+        }
+    }
+    acked
+}
+
+/// Opens the data file directly (no server running) and checks every
+/// acknowledged ticket and the indexes.
+fn check_store(db: &Path, acked: &HashMap<String, String>) {
+    let store = Store::open(db).expect("the data file opens after the crash");
+    for (number, phone) in acked {
+        let no = TicketNo::parse(number).unwrap_or_else(|| panic!("bad number {number}"));
+        let t = store
+            .ticket(no)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged ticket {number} is missing after the crash"));
+        assert_eq!(
+            &t.caller_phone, phone,
+            "ticket {number} holds another caller"
+        );
+        assert_eq!(store.events(no).unwrap().len() as u32, t.event_count);
+    }
+    let problems = store.check_indexes().unwrap();
+    assert!(
+        problems.is_empty(),
+        "inconsistent indexes after the crash: {problems:#?}"
+    );
+    let counts = store.counts().unwrap();
+    println!(
+        "  store: {} tickets, {} acknowledged, {} committed without an answer",
+        counts.tickets,
+        acked.len(),
+        counts.tickets.saturating_sub(acked.len() as u64)
+    );
+    assert!(
+        counts.tickets >= acked.len() as u64,
+        "{} tickets stored, {} acknowledged",
+        counts.tickets,
+        acked.len()
+    );
+}
+
+#[test]
+fn acknowledged_tickets_survive_sigkill() {
+    let dir = TempDir::new("crash");
+    let data = dir.0.to_str().unwrap().to_string();
+    let db = dir.0.join("hotline.redb");
+    cli(&[
+        "create-admin",
+        "--data-dir",
+        &data,
+        "--username",
+        "admin",
+        "--password",
+        ADMIN_PW,
+    ]);
+
+    let mut server = Server::start(&dir.0, 0);
+    {
+        let admin = Session::login(server.addr, "admin", ADMIN_PW).unwrap();
+        let r = admin
+            .post("/api/v1/categories", &json!({"code": "01", "name": "供水"}))
+            .unwrap();
+        assert!(
+            r.status == 200 || r.status == 201,
+            "category: {} {}",
+            r.status,
+            r.text()
+        );
+        let r = admin
+            .post(
+                "/api/v1/users",
+                &json!({"username": "op", "password": OP_PW, "display_name": "op", "roles": ["operator"]}),
+            )
+            .unwrap();
+        assert!(
+            r.status == 200 || r.status == 201,
+            "user: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+
+    let mut all: HashMap<String, String> = HashMap::new();
+    for round in 0..ROUNDS {
+        let acked = load_and_kill(&mut server, round);
+        println!(
+            "round {round}: {} tickets acknowledged before SIGKILL",
+            acked.len()
+        );
+        assert!(
+            !acked.is_empty(),
+            "round {round}: no ticket was acknowledged"
+        );
+        for (n, p) in acked {
+            assert!(
+                all.insert(n.clone(), p).is_none(),
+                "number {n} was reused after a crash"
+            );
+        }
+        check_store(&db, &all);
+
+        // Restart: the acknowledged tickets answer, and numbering goes on.
+        server = Server::start(&dir.0, round + 1);
+        let op = Session::login(server.addr, "op", OP_PW).unwrap();
+        let mut sample: Vec<&String> = all.keys().collect();
+        sample.sort();
+        let step = (sample.len() / 20).max(1);
+        let mut picked: Vec<&String> = sample.iter().step_by(step).copied().collect();
+        picked.push(sample.last().unwrap());
+        for number in picked {
+            let r = op.get(&format!("/api/v1/tickets/{number}")).unwrap();
+            assert_eq!(r.status, 200, "GET {number}: {}", r.text());
+            assert_eq!(r.json().unwrap()["number"].as_str(), Some(number.as_str()));
+        }
+        let phone = format!("1390000000{round}");
+        let new = op
+            .register(&phone, "重启后登记 (after restart)")
+            .unwrap()
+            .expect("a registration after the restart is acknowledged");
+        let last = TicketNo::parse(sample.last().unwrap()).unwrap();
+        assert!(
+            TicketNo::parse(&new).unwrap() > last,
+            "new number {new} does not follow the last acknowledged {last}"
+        );
+        assert!(
+            all.insert(new.clone(), phone).is_none(),
+            "number {new} collides"
+        );
+    }
+    println!(
+        "{} tickets acknowledged in {ROUNDS} kill rounds, all found",
+        all.len()
+    );
+    server.kill();
+    check_store(&db, &all);
+}
