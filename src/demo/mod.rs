@@ -969,6 +969,15 @@ fn make_ticket(
         closed_at: None,
         satisfaction: None,
         event_count: 0,
+        returned_ticket: false,
+        assisting: vec![],
+        handed_by: None,
+        callback_attempts: 0,
+        extension: None,
+        master: None,
+        merged: vec![],
+        reply: String::new(),
+        resolved: None,
     };
 
     // Tickets of the last weeks sometimes stall somewhere (nobody acts
@@ -1221,7 +1230,14 @@ impl Sim<'_> {
             Pace::Fast => s + between(rng, 5 * MINUTE, 2 * HOUR),
             Pace::Prompt => s + between(rng, 10 * MINUTE, 8 * HOUR),
             Pace::Slow => s + between(rng, 8 * HOUR, (due - s) * 9 / 10),
-            Pace::Late if rng.random_bool(0.4) => due + between(rng, HOUR, 4 * DAY),
+            // Late, but not past the total deadline: the handling stage
+            // should not start overdue.
+            Pace::Late if rng.random_bool(0.4) => {
+                let total = self.t.due_at.unwrap_or(due);
+                (due + between(rng, HOUR, 4 * DAY))
+                    .min(total - 6 * HOUR)
+                    .max(due + HOUR)
+            }
             Pace::Late => s + between(rng, 10 * MINUTE, 30 * HOUR),
         };
         self.c.office(t, rng)
@@ -1872,97 +1888,5 @@ mod tests {
             )
             .unwrap();
         eprintln!("states {states:?}\nsupervision {sup:?}\nsatisfaction {sat:?}");
-    }
-}
-#[cfg(test)]
-mod dump_tmp {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn dump() {
-        let dir = std::env::temp_dir().join(format!("hotline-demo-dump-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Store::open(&dir.join("hotline.redb")).unwrap();
-        let now: Timestamp = "2026-03-18T15:20:00+08:00".parse().unwrap();
-        let opts = DemoOptions {
-            tickets: 3000,
-            ..DemoOptions::default()
-        };
-        generate(&store, &opts, now, &mut |_, _| {}).unwrap();
-        let tz = Settings::default().tz();
-        let f = |s: i64| {
-            Timestamp::from_second(s)
-                .unwrap()
-                .to_zoned(tz.clone())
-                .strftime("%m-%d %a %H:%M:%S")
-                .to_string()
-        };
-        let mut shown: HashMap<String, usize> = HashMap::new();
-        store.scan(&crate::store::ScanSource::All, TicketNo(0), TicketNo(u64::MAX), true, |t| {
-            let ev = store.events(t.number).unwrap();
-            let key = format!("{:?}{}{}", t.state, ev.iter().any(|e| matches!(e.kind, EventKind::CardReached{..})), ev.iter().any(|e| matches!(e.kind, EventKind::HandedDown{..}|EventKind::Returned{..}|EventKind::Reopened{..})));
-            let n = shown.entry(key).or_default();
-            if *n < 1 {
-                *n += 1;
-                println!("== {} {:?} {:?} {} | {} {} {} {} | {} | {} | unit {:?} seen {:?} due {:?} stage {:?}", t.number, t.state, t.appeal_type, t.category_code, t.district, t.street, t.community, t.address, t.caller_name, t.content, t.unit_id, t.units_seen, t.due_at.map(f), t.stage.map(|s| (s.kind, f(s.due_at), s.card)));
-                for e in ev { println!("   {} by {} {:?} {}", f(e.at), e.actor, e.kind, e.note); }
-            }
-            std::ops::ControlFlow::Continue(())
-        }).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
-#[cfg(test)]
-mod seeds_tmp {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn seeds() {
-        let nows = [
-            "2026-03-18T15:20:00+08:00",
-            "2026-10-03T02:00:00+08:00",
-            "2026-11-23T01:55:00+08:00",
-            "2026-02-16T09:00:00+08:00",
-            "2025-12-31T23:59:00+08:00",
-        ];
-        for seed in 0..12u64 {
-            for n in nows {
-                let dir = std::env::temp_dir()
-                    .join(format!("hotline-demo-seeds-{}-{seed}", std::process::id()));
-                let _ = std::fs::remove_dir_all(&dir);
-                std::fs::create_dir_all(&dir).unwrap();
-                let store = Store::open(&dir.join("hotline.redb")).unwrap();
-                let now: Timestamp = n.parse().unwrap();
-                let opts = DemoOptions {
-                    tickets: 2000,
-                    seed,
-                    ..DemoOptions::default()
-                };
-                generate(&store, &opts, now, &mut |_, _| {}).unwrap();
-                let mut states = std::collections::BTreeMap::new();
-                store
-                    .scan(
-                        &crate::store::ScanSource::All,
-                        TicketNo(0),
-                        TicketNo(u64::MAX),
-                        false,
-                        |t| {
-                            *states.entry(t.state).or_insert(0) += 1;
-                            let ev = store.events(t.number).unwrap();
-                            assert!(ev.windows(2).all(|w| w[0].at < w[1].at));
-                            assert_eq!(ev.last().unwrap().at, t.updated_at);
-                            std::ops::ControlFlow::Continue(())
-                        },
-                    )
-                    .unwrap();
-                let missing: Vec<_> = State::ALL
-                    .iter()
-                    .filter(|s| !s.is_final() && !states.contains_key(*s))
-                    .collect();
-                println!("seed {seed} {n}: missing {missing:?} {states:?}");
-                assert!(store.check_indexes().unwrap().is_empty());
-                let _ = std::fs::remove_dir_all(&dir);
-            }
-        }
     }
 }

@@ -10,3 +10,4 @@ pub mod settings;
 pub mod supervision;
 pub mod ticket;
 pub mod types;
+pub mod workflow;

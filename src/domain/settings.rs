@@ -25,6 +25,12 @@ pub struct Settings {
     pub emergency_response_hours: u32,
     /// … and finish within this many.
     pub emergency_finish_hours: u32,
+    /// Callback attempts that reach nobody before the ticket closes as
+    /// `unreachable`.
+    pub callback_max_attempts: u8,
+    /// Share (0–100 %) of consultations answered at intake that are sampled
+    /// for a callback.
+    pub callback_sample_percent: u8,
 }
 
 impl Default for Settings {
@@ -48,6 +54,8 @@ impl Default for Settings {
             ],
             emergency_response_hours: 1,
             emergency_finish_hours: 24,
+            callback_max_attempts: 3,
+            callback_sample_percent: 20,
         }
     }
 }

@@ -125,6 +125,36 @@ pub struct Ticket {
     pub satisfaction: Option<Satisfaction>,
     /// Number of timeline events (the next event's sequence number).
     pub event_count: u32,
+    // ---- schema v2 ----
+    /// Sent back to the same unit by the review: can no longer be returned
+    /// at sign-for (rule 3).
+    pub returned_ticket: bool,
+    /// Units assisting the lead unit (they see the ticket; the lead acts).
+    pub assisting: Vec<u32>,
+    /// The level-2 unit that handed the ticket down (rule 5).
+    pub handed_by: Option<u32>,
+    /// Callback attempts that reached nobody.
+    pub callback_attempts: u8,
+    /// A pending extension request.
+    pub extension: Option<ExtensionRequest>,
+    /// The master ticket this one was merged into.
+    pub master: Option<TicketNo>,
+    /// Tickets merged into this one (their callers are called back too).
+    pub merged: Vec<TicketNo>,
+    /// The department's latest reply (the public answer).
+    pub reply: String,
+    /// Whether the citizen said the problem was resolved.
+    pub resolved: Option<bool>,
+}
+
+/// An extension a department asked for, waiting for the team lead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    /// The deadline asked for (unix seconds, 23:59:59 of a working day).
+    pub until: i64,
+    pub requested_at: i64,
+    pub requested_by: u32,
+    pub reason: String,
 }
 
 impl Ticket {
@@ -221,6 +251,12 @@ pub enum EventKind {
         approved: bool,
         until: Option<i64>,
     },
+    /// Another ticket was merged into this one.
+    MergedIn {
+        child: TicketNo,
+    },
+    /// Sampled for a callback after being answered at intake.
+    SampledForCallback,
 }
 
 /// One entry of the append-only timeline (一事一档).
@@ -445,6 +481,15 @@ mod tests {
             closed_at: None,
             satisfaction: None,
             event_count: 2,
+            returned_ticket: false,
+            assisting: vec![],
+            handed_by: None,
+            callback_attempts: 0,
+            extension: None,
+            master: None,
+            merged: vec![],
+            reply: String::new(),
+            resolved: None,
         };
         let bytes = postcard::to_stdvec(&t).unwrap();
         let back: Ticket = postcard::from_bytes(&bytes).unwrap();

@@ -84,6 +84,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("list.any", "全部", "Any"),
     ("list.open", "未办结", "Open"),
+    ("list.callback_pending", "待回访", "Awaiting callback"),
+    ("list.sort", "排序", "Sort"),
+    ("list.newest", "最新在前", "Newest first"),
+    ("list.oldest", "最早在前", "Oldest first"),
     ("ticket.timeline", "办理过程（一事一档）", "Timeline"),
     ("ticket.dispatch", "派单", "Dispatch"),
     ("ticket.dispatch_submit", "派出", "Dispatch"),
@@ -104,6 +108,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("admin.disabled", "已停用", "Disabled"),
     ("admin.roles", "角色", "Roles"),
     ("admin.parent", "上级单位", "Parent unit"),
+    ("admin.level", "级别", "Level"),
+    (
+        "admin.top_level",
+        "（中心直属二级单位）",
+        "(level-2 unit under the center)",
+    ),
+    ("admin.user", "用户", "User"),
     ("admin.name", "名称", "Name"),
     ("admin.code", "编码", "Code"),
     ("admin.parent_code", "上级编码", "Parent code"),
@@ -166,5 +177,26 @@ mod tests {
         assert_eq!(t("en", "nav.tickets"), "Tickets");
         assert_eq!(t("zh-CN", "nav.tickets"), "工单查询");
         assert_eq!(t("zh-CN", "nope"), "??");
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    /// Every `base.t("…")` key used by a template exists in the catalogs.
+    #[test]
+    fn templates_use_known_keys() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/web/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for part in text.split("base.t(\"").skip(1) {
+                let key = &part[..part.find('"').unwrap()];
+                assert!(
+                    super::MESSAGES.iter().any(|m| m.0 == key),
+                    "{}: unknown message key {key}",
+                    path.display()
+                );
+            }
+        }
     }
 }

@@ -653,6 +653,15 @@ impl Services {
             closed_at: closed.then_some(secs),
             satisfaction: None,
             event_count: 0,
+            returned_ticket: false,
+            assisting: vec![],
+            handed_by: None,
+            callback_attempts: 0,
+            extension: None,
+            master: None,
+            merged: vec![],
+            reply: String::new(),
+            resolved: None,
         };
         let mut events = vec![Event {
             at: secs,

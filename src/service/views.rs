@@ -256,6 +256,8 @@ impl EventView {
                 "extension_requested",
                 format!("申请延期至 {}", fmt_time(*until, dir)),
             ),
+            EventKind::MergedIn { child } => ("merged_in", format!("并入工单 {child}")),
+            EventKind::SampledForCallback => ("sampled_for_callback", "抽中回访".to_string()),
             EventKind::ExtensionDecided { approved, until } => (
                 "extension_decided",
                 match (approved, until) {

@@ -14,13 +14,18 @@ use crate::domain::calendar;
 type Step = fn(&WriteTransaction) -> Result<()>;
 
 /// The migration steps; append only.
-const STEPS: &[Step] = &[v1_initial];
+const STEPS: &[Step] = &[v1_initial, v2_workflow_fields];
 
 /// The schema version this program writes.
 pub const CURRENT: u32 = STEPS.len() as u32;
 
 pub fn stored_version(store: &Store) -> Result<u32> {
-    let r = store.db.begin_read()?;
+    version_in(&store.db)
+}
+
+/// The schema version stored in an open database (0 for a new file).
+pub fn version_in(db: &impl ReadableDatabase) -> Result<u32> {
+    let r = db.begin_read()?;
     let Some(meta) = super::missing_table_is_empty(r.open_table(META))? else {
         return Ok(0);
     };
@@ -36,6 +41,23 @@ pub fn stored_version(store: &Store) -> Result<u32> {
     })
 }
 
+/// Copies the data file to `<file>.pre-v<CURRENT>-<unix time>.bak` before
+/// a migration from version `found`.
+pub fn backup_before(path: &std::path::Path, found: u32) -> Result<std::path::PathBuf> {
+    let now = jiff::Timestamp::now().as_second();
+    let mut bak = path.to_path_buf().into_os_string();
+    bak.push(format!(".pre-v{CURRENT}-{now}.bak"));
+    let bak = std::path::PathBuf::from(bak);
+    std::fs::copy(path, &bak).map_err(|e| {
+        StoreError::Db(format!(
+            "cannot back up {} before migrating: {e}",
+            path.display()
+        ))
+    })?;
+    tracing::info!(from = found, to = CURRENT, backup = %bak.display(), "migrating data file; a copy of the old file was kept");
+    Ok(bak)
+}
+
 pub fn run(store: &Store) -> Result<()> {
     let found = stored_version(store)?;
     if found > CURRENT {
@@ -43,18 +65,6 @@ pub fn run(store: &Store) -> Result<()> {
             found,
             supported: CURRENT,
         });
-    }
-    if found > 0 && found < CURRENT {
-        let now = jiff::Timestamp::now().as_second();
-        let mut bak = store.path.clone().into_os_string();
-        bak.push(format!(".pre-v{}-{now}.bak", CURRENT));
-        std::fs::copy(&store.path, &bak).map_err(|e| {
-            StoreError::Db(format!(
-                "cannot back up {} before migrating: {e}",
-                store.path.display()
-            ))
-        })?;
-        tracing::info!(from = found, to = CURRENT, backup = ?bak, "migrating data file");
     }
     for (i, step) in STEPS.iter().enumerate().skip(found as usize) {
         let txn = store.db.begin_write()?;
@@ -103,6 +113,33 @@ fn v1_initial(txn: &WriteTransaction) -> Result<()> {
                 .expect("settings serialise")
                 .as_slice(),
         )?;
+    }
+    Ok(())
+}
+
+/// Version 2: ticket records gain the closed-loop fields (returned ticket,
+/// assisting units, hand-down, callback attempts, extension, merge, reply,
+/// resolved). Every v1 record is rewritten with them empty; the timeline,
+/// indexes and everything else stay as they are.
+fn v2_workflow_fields(txn: &WriteTransaction) -> Result<()> {
+    use redb::ReadableTable;
+    let mut t = txn.open_table(TICKETS)?;
+    let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(10_000);
+    let mut next = 0u64;
+    loop {
+        batch.clear();
+        for row in t.range(next..)?.take(10_000) {
+            let (k, v) = row?;
+            let old: super::legacy::TicketV1 = codec::decode("v1 ticket", v.value())?;
+            batch.push((k.value(), codec::encode(&old.upgrade())));
+        }
+        let Some(last) = batch.last().map(|(k, _)| *k) else {
+            break;
+        };
+        for (k, v) in &batch {
+            t.insert(*k, v.as_slice())?;
+        }
+        next = last + 1;
     }
     Ok(())
 }

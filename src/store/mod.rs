@@ -5,6 +5,7 @@
 //! write transaction, so a crash leaves either all of it or none.
 
 pub mod codec;
+pub mod legacy;
 pub mod migrate;
 pub mod org;
 pub mod sessions;
@@ -60,20 +61,51 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     db: Database,
     path: PathBuf,
+    group: tickets::GroupCommit,
 }
 
 impl Store {
     /// Opens (or creates) the data file and brings its schema up to date,
     /// copying the file aside first when an existing file must be migrated.
     pub fn open(path: &Path) -> Result<Store> {
+        // Read the version before opening for writing: a newer file is
+        // refused untouched, an older one is copied aside before redb
+        // writes to it. A file that was not closed cleanly cannot be opened
+        // read-only; redb repairs it on a writable open, then we look again.
+        let mut needs_migration = false;
+        if path.exists() {
+            let found = match redb::ReadOnlyDatabase::open(path) {
+                Ok(ro) => migrate::version_in(&ro)?,
+                Err(_) => {
+                    let rw = Database::create(path)?;
+                    migrate::version_in(&rw)?
+                }
+            };
+            if found > migrate::CURRENT {
+                return Err(StoreError::NewerSchema {
+                    found,
+                    supported: migrate::CURRENT,
+                });
+            }
+            if found > 0 && found < migrate::CURRENT {
+                migrate::backup_before(path, found)?;
+                needs_migration = true;
+            }
+        }
         let db = Database::builder()
-            .set_cache_size(256 * 1024 * 1024)
+            .set_cache_size(128 * 1024 * 1024)
             .create(path)?;
         let store = Store {
             db,
             path: path.to_path_buf(),
+            group: Default::default(),
         };
         migrate::run(&store)?;
+        let mut store = store;
+        if needs_migration {
+            // Rewritten records leave their old pages free: give them back.
+            store.compact()?;
+        }
         Ok(store)
     }
 

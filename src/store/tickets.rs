@@ -165,33 +165,89 @@ fn get_ticket<T: ReadableTable<u64, &'static [u8]>>(t: &T, no: TicketNo) -> Resu
 impl Store {
     /// Registers a new ticket on local day `day` (`YYYYMMDD`): assigns the
     /// next number of that day, stores the record, its first events and its
-    /// index entries in one transaction.
-    pub fn register_ticket(&self, day: u32, mut t: Ticket, events: &[Event]) -> Result<Ticket> {
-        let w = self.write()?;
-        {
-            let mut tickets = w.open_table(TICKETS)?;
-            let lo = TicketNo::day_start(day).0;
-            let hi = TicketNo::day_start(day + 1).0;
-            let last = tickets
-                .range(lo..hi)?
-                .next_back()
-                .transpose()?
-                .map(|(k, _)| k.value());
-            let seq = last.map(|k| TicketNo(k).seq() + 1).unwrap_or(1);
-            if u64::from(seq) >= crate::domain::ticket::SEQ_PER_DAY {
-                return Err(StoreError::Conflict(format!(
-                    "day {day} has no ticket numbers left"
-                )));
+    /// index entries — durably, before returning.
+    ///
+    /// Group commit: registrations that arrive while another commit is
+    /// running wait and are then written together in one transaction (one
+    /// fsync for all), so that many operators registering at once do not
+    /// queue behind each other's disk flushes.
+    pub fn register_ticket(&self, day: u32, t: Ticket, events: &[Event]) -> Result<Ticket> {
+        let mut g = self.group.state.lock().expect("group lock");
+        let id = g.next;
+        g.next += 1;
+        g.pending.push((id, day, t, events.to_vec()));
+        loop {
+            if let Some(r) = g.done.remove(&id) {
+                return r;
             }
-            t.number = TicketNo::new(day, seq);
-            t.event_count = 0;
-            let mut ev = w.open_table(EVENTS)?;
-            append_events(&mut ev, &mut t, events)?;
-            tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
+            if !g.busy {
+                g.busy = true;
+                let batch = std::mem::take(&mut g.pending);
+                drop(g);
+                let results = {
+                    let _guard = BusyGuard(&self.group);
+                    self.register_batch(batch)
+                };
+                g = self.group.state.lock().expect("group lock");
+                g.done.extend(results);
+                self.group.cv.notify_all();
+                continue;
+            }
+            g = self.group.cv.wait(g).expect("group lock");
         }
-        put_indexes(&w, &t, None)?;
-        w.commit()?;
-        Ok(t)
+    }
+
+    /// Writes a batch of registrations in one transaction; each gets its
+    /// own result (a failed commit fails them all).
+    fn register_batch(
+        &self,
+        batch: Vec<(u64, u32, Ticket, Vec<Event>)>,
+    ) -> Vec<(u64, Result<Ticket>)> {
+        let ids: Vec<u64> = batch.iter().map(|b| b.0).collect();
+        let run = || -> Result<Vec<(u64, Result<Ticket>)>> {
+            let w = self.write()?;
+            let mut out = Vec::with_capacity(batch.len());
+            for (id, day, mut t, events) in batch {
+                {
+                    let mut tickets = w.open_table(TICKETS)?;
+                    let lo = TicketNo::day_start(day).0;
+                    let hi = TicketNo::day_start(day + 1).0;
+                    let last = tickets
+                        .range(lo..hi)?
+                        .next_back()
+                        .transpose()?
+                        .map(|(k, _)| k.value());
+                    let seq = last.map(|k| TicketNo(k).seq() + 1).unwrap_or(1);
+                    if u64::from(seq) >= crate::domain::ticket::SEQ_PER_DAY {
+                        out.push((
+                            id,
+                            Err(StoreError::Conflict(format!(
+                                "day {day} has no ticket numbers left"
+                            ))),
+                        ));
+                        continue;
+                    }
+                    t.number = TicketNo::new(day, seq);
+                    t.event_count = 0;
+                    let mut ev = w.open_table(EVENTS)?;
+                    append_events(&mut ev, &mut t, &events)?;
+                    tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
+                }
+                put_indexes(&w, &t, None)?;
+                out.push((id, Ok(t)));
+            }
+            w.commit()?;
+            Ok(out)
+        };
+        match run() {
+            Ok(v) => v,
+            Err(e) => {
+                let msg = e.to_string();
+                ids.into_iter()
+                    .map(|id| (id, Err(StoreError::Db(msg.clone()))))
+                    .collect()
+            }
+        }
     }
 
     /// Stores tickets whose numbers are already set (demo data, imports),
@@ -537,5 +593,33 @@ impl Iterator for Merge {
             self.last = Some(best.1);
             return Some(Ok(best.1));
         }
+    }
+}
+
+/// Registrations waiting for the next group commit.
+#[derive(Default)]
+pub(crate) struct GroupCommit {
+    state: std::sync::Mutex<GroupState>,
+    cv: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    pending: Vec<(u64, u32, Ticket, Vec<Event>)>,
+    done: std::collections::HashMap<u64, Result<Ticket>>,
+    busy: bool,
+    next: u64,
+}
+
+/// Clears `busy` even if the committing thread panics, so that the others
+/// do not wait forever.
+struct BusyGuard<'a>(&'a GroupCommit);
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.0.state.lock() {
+            g.busy = false;
+        }
+        self.0.cv.notify_all();
     }
 }

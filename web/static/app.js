@@ -7,6 +7,11 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+  var STATES = {
+    pending_dispatch: "待派单", awaiting_sign_for: "待签收", in_progress: "办理中",
+    awaiting_approval: "待审批", awaiting_review: "待复核", awaiting_callback: "待回访",
+    awaiting_decision: "待裁定", closed: "已办结", voided: "已作废", merged: "已并案"
+  };
   document.addEventListener("DOMContentLoaded", function () {
     var phone = document.getElementById("caller_phone");
     var box = document.getElementById("history");
@@ -26,7 +31,7 @@
             }
             box.innerHTML = page.items.map(function (t) {
               return '<div class="history-item"><a href="/tickets/' + esc(t.number) + '" target="_blank">' + esc(t.number) +
-                "</a> " + esc(t.created_at.slice(0, 10)) + "<br>" + esc(t.title) + ' <span class="state">' + esc(t.state) + "</span></div>";
+                "</a> " + esc(t.created_at.slice(0, 10)) + "<br>" + esc(t.title) + ' <span class="state st-' + esc(t.state) + '">' + esc(STATES[t.state] || t.state) + "</span></div>";
             }).join("");
           })
           .catch(function () {});

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 
 use super::{Base, OrPage, PageResult, lang, render};
 use crate::domain::org::{Category, Unit};
-use crate::domain::types::{AppealType, Channel, State as TState, Supervision};
+use crate::domain::types::{AppealType, Channel, Satisfaction, State as TState, Supervision};
 use crate::http::AppState;
 use crate::http::auth::PageAuth;
 use crate::service::tickets::{TicketPage, TicketQuery};
@@ -24,6 +24,7 @@ pub struct Page {
     pub appeal_types: &'static [AppealType],
     pub channels: &'static [Channel],
     pub supervisions: &'static [Supervision],
+    pub satisfactions: &'static [Satisfaction],
 }
 
 impl Page {
@@ -89,5 +90,6 @@ pub async fn page(
         appeal_types: AppealType::ALL,
         channels: Channel::ALL,
         supervisions: Supervision::ALL,
+        satisfactions: Satisfaction::ALL,
     }))
 }

@@ -25,6 +25,13 @@ struct Page {
     proposed_unit: Option<u32>,
 }
 
+impl Page {
+    /// `2026-11-22T10:31:05+08:00` → `2026-11-22 10:31:05`.
+    fn short(&self, s: &str) -> String {
+        s.get(..19).unwrap_or(s).replace('T', " ")
+    }
+}
+
 pub async fn page(
     State(app): State<AppState>,
     headers: HeaderMap,
