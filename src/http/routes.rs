@@ -23,6 +23,8 @@ pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 /// The API routes and the OpenAPI document generated from them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, doc) = OpenApiRouter::with_openapi(api::ApiDoc::openapi())
+        .merge(api::public::router())
+        .merge(api::settings::router())
         .routes(routes!(session::healthz))
         .routes(routes!(session::setup))
         .routes(routes!(session::login, session::current, session::logout))
@@ -69,6 +71,8 @@ pub fn pages() -> Router<AppState> {
         )
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
     Router::new()
+        .merge(pages::public::routes())
+        .merge(pages::settings::routes())
         .route("/", get(pages::home))
         .route("/setup", get(pages::setup::form).post(pages::setup::submit))
         .route("/login", get(pages::login::form).post(pages::login::submit))

@@ -2,7 +2,9 @@
 //! from these handlers' annotations.
 
 pub mod admin;
+pub mod public;
 pub mod session;
+pub mod settings;
 pub mod tickets;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};

@@ -6,6 +6,8 @@ pub mod admin;
 pub mod intake;
 pub mod list;
 pub mod login;
+pub mod public;
+pub mod settings;
 pub mod setup;
 pub mod ticket;
 
