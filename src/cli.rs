@@ -225,6 +225,8 @@ fn serve(
         return Ok(());
     }
     let svc = crate::open_services(&cfg)?;
+    // Cards reached while the server was off are recorded before serving.
+    svc.sweep_cards().map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -239,7 +241,9 @@ fn serve(
                 )
             })?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let app = crate::build_app(AppState::new(svc, cfg.dev_clock));
+        let state = AppState::new(svc, cfg.dev_clock);
+        crate::http::spawn_sweeper(state.clone());
+        let app = crate::build_app(state);
         let local = format!("http://127.0.0.1:{}/", addr.port());
         println!(
             "Hotline {} serving data in {}",

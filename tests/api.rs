@@ -1503,7 +1503,7 @@ async fn pages_render_and_forms_need_csrf() {
     let r = app
         .send(form(
             &w.disp,
-            &format!("/tickets/{n}/dispatch"),
+            &format!("/tickets/{n}/act/dispatch"),
             &format!("csrf={disp_csrf}&unit_id={}", w.unit_a),
         ))
         .await;

@@ -73,3 +73,24 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    /// The hand-written JavaScript parses (when node is available here).
+    #[test]
+    fn javascript_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/web/static/app.js");
+        match std::process::Command::new("node")
+            .arg("--check")
+            .arg(path)
+            .output()
+        {
+            Ok(out) => assert!(
+                out.status.success(),
+                "app.js: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(_) => eprintln!("node not found: app.js syntax not checked"),
+        }
+    }
+}

@@ -60,3 +60,18 @@ impl AppState {
 }
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Records cards every minute (a card is also recorded by any step on its
+/// ticket, and at start).
+pub fn spawn_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(e) = state.run(|s| s.sweep_cards()).await {
+                tracing::error!(error = %e, "card sweep failed");
+            }
+        }
+    });
+}

@@ -45,6 +45,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::events))
         .routes(routes!(tickets::action))
         .routes(routes!(tickets::download))
+        .routes(routes!(tickets::inbox))
+        .routes(routes!(tickets::queues))
         .split_for_parts();
     let upload = Router::new()
         .route("/api/v1/attachments", post(tickets::upload))
@@ -83,8 +85,11 @@ pub fn pages() -> Router<AppState> {
             get(pages::account::form).post(pages::account::submit),
         )
         .route("/tickets", get(pages::list::page))
+        .route("/inbox", get(pages::inbox::inbox))
+        .route("/queues", get(pages::inbox::queues))
+        .route("/events", get(pages::inbox::events))
         .route("/tickets/{number}", get(pages::ticket::page))
-        .route("/tickets/{number}/dispatch", post(pages::ticket::dispatch))
+        .route("/tickets/{number}/act/{action}", post(pages::ticket::act))
         .route(
             "/tickets/{number}/attachments/{sha}",
             get(pages::ticket::attachment),

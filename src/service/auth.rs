@@ -24,6 +24,12 @@ pub const MAX_FAILS_ACCOUNT: u32 = 5;
 pub const MAX_FAILS_ADDRESS: u32 = 20;
 pub const FAIL_WINDOW_SECONDS: i64 = 15 * 60;
 
+/// Sessions, logins and password changes use the wall clock (unix
+/// seconds), so that moving the dev clock never logs anyone out.
+fn wall_clock() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
 pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut b);
@@ -150,7 +156,7 @@ impl Services {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        let now = self.now().as_second();
+        let now = wall_clock();
         Ok(User {
             id: 0,
             username: username.to_string(),
@@ -171,7 +177,7 @@ impl Services {
     /// Checks a password and opens a session. Throttled per account and per
     /// address; the answer does not tell a wrong name from a wrong password.
     pub fn login(&self, username: &str, password: &str, addr: IpAddr) -> Result<LoggedIn> {
-        let now = self.now().as_second();
+        let now = wall_clock();
         let ka = Throttle::key_account(username);
         let kd = Throttle::key_addr(addr);
         for (k, max) in [(&ka, MAX_FAILS_ACCOUNT), (&kd, MAX_FAILS_ADDRESS)] {
@@ -225,8 +231,8 @@ impl Services {
         let Some(s) = self.store.session(&sha256_hex(token))? else {
             return Ok(None);
         };
-        let now = self.now().as_second();
-        if s.expires_at < now.min(jiff::Timestamp::now().as_second()) {
+        // Sessions follow the wall clock, never the dev clock.
+        if s.expires_at < wall_clock() {
             return Ok(None);
         }
         let Some(user) = self.store.user(s.user_id)? else {
@@ -279,11 +285,7 @@ impl Services {
     pub(crate) fn set_password(&self, mut user: User, new: &str) -> Result<()> {
         user.password_hash = hash_password(new)?;
         // Sessions created at or before this second become invalid.
-        user.password_changed_at = self
-            .now()
-            .as_second()
-            .max(jiff::Timestamp::now().as_second())
-            + 1;
+        user.password_changed_at = wall_clock();
         self.store.update_user(&user)?;
         self.store.delete_sessions_of(user.id)?;
         Ok(())

@@ -8,8 +8,11 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod public;
+pub mod settings;
 pub mod tickets;
 pub mod views;
+pub mod workflow;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -94,6 +97,7 @@ pub struct Services {
     pub limits: Limits,
     dir: RwLock<Arc<Directory>>,
     pub throttle: auth::Throttle,
+    notices: tokio::sync::broadcast::Sender<workflow::Notice>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +122,7 @@ impl Services {
             limits,
             dir: RwLock::new(Arc::default()),
             throttle: auth::Throttle::default(),
+            notices: tokio::sync::broadcast::channel(256).0,
         };
         s.reload()?;
         Ok(s)

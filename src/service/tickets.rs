@@ -7,7 +7,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::views::{EventView, TicketView, supervision_of};
 use super::{Actor, Directory, Services};
-use crate::domain::calendar::deadline_hours;
 use crate::domain::permissions::{Permission, Scope};
 use crate::domain::supervision::due_window;
 use crate::domain::ticket::*;
@@ -669,6 +668,7 @@ impl Services {
             kind: EventKind::Created,
             note: String::new(),
         }];
+        let mut t = t;
         if closed {
             events.push(Event {
                 at: secs,
@@ -676,97 +676,22 @@ impl Services {
                 kind: EventKind::AnsweredAtIntake { answer },
                 note: String::new(),
             });
+            // A share of the answers given on the spot is checked by a callback.
+            if rand::random::<u8>() % 100 < dir.settings.callback_sample_percent.min(100) {
+                t.state = State::AwaitingCallback;
+                t.closed_at = None;
+                events.push(Event {
+                    at: secs,
+                    actor: 0,
+                    kind: EventKind::SampledForCallback,
+                    note: String::new(),
+                });
+            }
         }
         let day = local_day(secs, &dir);
         let t = self.store.register_ticket(day, t, &events)?;
+        self.notify(&t, "created");
         Ok(TicketView::new(&t, actor, &dir, now))
-    }
-
-    /// Dispatches a ticket pending dispatch to a unit: the sign-for and
-    /// total periods of its type start now.
-    pub fn dispatch(
-        &self,
-        actor: &Actor,
-        number: &str,
-        unit_id: u32,
-        note: &str,
-    ) -> Result<TicketView> {
-        actor.require(Permission::Dispatch)?;
-        let t = self.ticket(actor, number)?;
-        let dir = self.dir();
-        match dir.unit(unit_id) {
-            None => {
-                return Err(Error::field(
-                    "unit_id",
-                    format!("单位 {unit_id} 不存在 (unit {unit_id} not found)"),
-                ));
-            }
-            Some(u) if !u.enabled => {
-                return Err(Error::field(
-                    "unit_id",
-                    format!("单位“{}”已停用 (unit {unit_id} is disabled)", u.name),
-                ));
-            }
-            Some(_) => {}
-        }
-        let mut errors = vec![];
-        let note = clean_text("reason", note, limits::REASON, &mut errors);
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
-        let now = self.now();
-        let tz = dir.settings.tz();
-        let updated = self
-            .store
-            .update_ticket(t.number, |t| -> Result<Vec<Event>> {
-                if t.state != State::PendingDispatch {
-                    return Err(Error::Conflict(format!(
-                        "工单当前状态为“{}”，不能派单 (ticket is {}, not pending dispatch)",
-                        t.state.label_zh(),
-                        t.state
-                    )));
-                }
-                let (stage_due, due, by_hours) = if t.appeal_type == AppealType::Emergency {
-                    (
-                        deadline_hours(now, dir.settings.emergency_response_hours),
-                        deadline_hours(now, dir.settings.emergency_finish_hours),
-                        true,
-                    )
-                } else {
-                    let p = dir.settings.period(t.appeal_type);
-                    (
-                        dir.calendar.deadline(now, p.sign_for_days, &tz),
-                        dir.calendar.deadline(now, p.total_days, &tz),
-                        false,
-                    )
-                };
-                let secs = now.as_second();
-                t.state = State::AwaitingSignFor;
-                t.unit_id = Some(unit_id);
-                if !t.units_seen.contains(&unit_id) {
-                    t.units_seen.push(unit_id);
-                }
-                t.stage = Some(Stage {
-                    kind: StageKind::SignFor,
-                    started_at: secs,
-                    due_at: stage_due.as_second(),
-                    by_hours,
-                    card: None,
-                });
-                t.due_at = Some(due.as_second());
-                t.updated_at = secs;
-                Ok(vec![Event {
-                    at: secs,
-                    actor: actor.user.id,
-                    kind: EventKind::Dispatched {
-                        unit_id,
-                        stage_due: stage_due.as_second(),
-                        due: due.as_second(),
-                    },
-                    note,
-                }])
-            })?;
-        Ok(TicketView::new(&updated, actor, &dir, now))
     }
 
     /// A caller's earlier tickets (newest first), for the intake screen.

@@ -88,6 +88,23 @@ pub struct TicketView {
     pub round: u16,
     pub closed_at: Option<String>,
     pub satisfaction: Option<Satisfaction>,
+    /// Whether the citizen said the problem was resolved.
+    pub resolved: Option<bool>,
+    /// The department's latest reply.
+    pub reply: String,
+    /// Sent back by the review to the same unit (cannot be returned).
+    pub returned_ticket: bool,
+    /// Assisting units (names).
+    pub assisting: Vec<String>,
+    /// The level-2 unit that handed the ticket down.
+    pub handed_by: Option<u32>,
+    /// A pending extension request: the deadline asked for.
+    pub extension_until: Option<String>,
+    /// The master ticket this one was merged into.
+    pub master: Option<String>,
+    /// Tickets merged into this one.
+    pub merged: Vec<String>,
+    pub callback_attempts: u8,
 }
 
 pub fn supervision_of(t: &Ticket, now: jiff::Timestamp, dir: &Directory) -> Option<Supervision> {
@@ -154,6 +171,15 @@ impl TicketView {
             round: t.round,
             closed_at: t.closed_at.map(|d| fmt_time(d, dir)),
             satisfaction: t.satisfaction,
+            resolved: t.resolved,
+            reply: t.reply.clone(),
+            returned_ticket: t.returned_ticket,
+            assisting: t.assisting.iter().map(|u| dir.unit_name(*u)).collect(),
+            handed_by: t.handed_by,
+            extension_until: t.extension.as_ref().map(|e| fmt_time(e.until, dir)),
+            master: t.master.map(|m| m.to_string()),
+            merged: t.merged.iter().map(|m| m.to_string()).collect(),
+            callback_attempts: t.callback_attempts,
         }
     }
 }

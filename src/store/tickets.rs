@@ -310,6 +310,119 @@ impl Store {
         Ok(new)
     }
 
+    /// Changes two tickets in one transaction (merging): `f` gets both.
+    pub fn update_two<E: From<StoreError>>(
+        &self,
+        a: TicketNo,
+        b: TicketNo,
+        f: impl FnOnce(&mut Ticket, &mut Ticket) -> std::result::Result<(Vec<Event>, Vec<Event>), E>,
+    ) -> std::result::Result<(Ticket, Ticket), E> {
+        let w = self.write()?;
+        let (na, nb) = {
+            let mut tickets = w.open_table(TICKETS).map_err(StoreError::from)?;
+            let missing = |n: TicketNo| {
+                StoreError::NotFound(format!("工单 {n} 不存在 (ticket {n} not found)"))
+            };
+            let oa = get_ticket(&tickets, a)?.ok_or_else(|| missing(a))?;
+            let ob = get_ticket(&tickets, b)?.ok_or_else(|| missing(b))?;
+            let (mut na, mut nb) = (oa.clone(), ob.clone());
+            let (ea, eb) = f(&mut na, &mut nb)?;
+            na.number = oa.number;
+            nb.number = ob.number;
+            na.event_count = oa.event_count;
+            nb.event_count = ob.event_count;
+            let mut ev = w.open_table(EVENTS).map_err(StoreError::from)?;
+            append_events(&mut ev, &mut na, &ea)?;
+            append_events(&mut ev, &mut nb, &eb)?;
+            tickets
+                .insert(a.0, codec::encode(&na).as_slice())
+                .map_err(StoreError::from)?;
+            tickets
+                .insert(b.0, codec::encode(&nb).as_slice())
+                .map_err(StoreError::from)?;
+            drop(tickets);
+            drop(ev);
+            put_indexes(&w, &na, Some(&oa))?;
+            put_indexes(&w, &nb, Some(&ob))?;
+            (na, nb)
+        };
+        w.commit().map_err(StoreError::from)?;
+        Ok((na, nb))
+    }
+
+    /// Applies `f` to each of `nos` in one transaction; tickets for which
+    /// `f` returns no events are left as they were. Returns how many changed.
+    pub fn update_each(
+        &self,
+        nos: &[TicketNo],
+        mut f: impl FnMut(&mut Ticket) -> Vec<Event>,
+    ) -> Result<usize> {
+        if nos.is_empty() {
+            return Ok(0);
+        }
+        let w = self.write()?;
+        let mut changed = 0;
+        {
+            let mut tickets = w.open_table(TICKETS)?;
+            let mut ev = w.open_table(EVENTS)?;
+            for no in nos {
+                let Some(old) = get_ticket(&tickets, *no)? else {
+                    continue;
+                };
+                let mut new = old.clone();
+                let events = f(&mut new);
+                if events.is_empty() {
+                    continue;
+                }
+                new.number = old.number;
+                new.event_count = old.event_count;
+                append_events(&mut ev, &mut new, &events)?;
+                tickets.insert(no.0, codec::encode(&new).as_slice())?;
+                put_indexes(&w, &new, Some(&old))?;
+                changed += 1;
+            }
+        }
+        w.commit()?;
+        Ok(changed)
+    }
+
+    /// Tickets whose current stage (in one of `states`) is due at or before
+    /// `until` (unix seconds): the candidates of the card sweep.
+    pub fn stages_due_before(&self, states: &[State], until: i64) -> Result<Vec<TicketNo>> {
+        let r = self.read()?;
+        let ix = r.open_table(IDX_STATE_DUE)?;
+        let mut out = vec![];
+        for s in states {
+            for row in ix.range((s.code(), i64::MIN, 0u64)..=(s.code(), until, u64::MAX))? {
+                out.push(TicketNo(row?.0.value().2));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ticket numbers currently held by `units` in `states`, newest first.
+    pub fn held_by(&self, units: &[u32], states: &[State]) -> Result<Vec<TicketNo>> {
+        let r = self.read()?;
+        let ix = r.open_table(IDX_UNIT_STATE)?;
+        let mut out = vec![];
+        for u in units {
+            for s in states {
+                for row in ix.range((*u, s.code(), 0u64)..=(*u, s.code(), u64::MAX))? {
+                    out.push(TicketNo(row?.0.value().2));
+                }
+            }
+        }
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(out)
+    }
+
+    /// How many tickets are in each state (open states only are cheap).
+    pub fn count_in_state(&self, s: State) -> Result<u64> {
+        let r = self.read()?;
+        let ix = r.open_table(IDX_STATE)?;
+        Ok(ix.range((s.code(), 0u64)..=(s.code(), u64::MAX))?.count() as u64)
+    }
+
     pub fn ticket(&self, no: TicketNo) -> Result<Option<Ticket>> {
         let r = self.read()?;
         get_ticket(&r.open_table(TICKETS)?, no)

@@ -40,6 +40,59 @@
       phone.addEventListener("change", lookup);
       if (phone.value) lookup();
     }
+    // Live notices: new tickets for this unit, emergencies until signed for.
+    var live = document.body.dataset.liveUrl;
+    var banner = document.getElementById("live-banner");
+    if (live && banner && window.EventSource) {
+      var alarms = {};
+      var beep = function () {
+        try {
+          var Ctx = window.AudioContext || window.webkitAudioContext;
+          var ctx = beep.ctx || (beep.ctx = new Ctx());
+          var o = ctx.createOscillator(), g = ctx.createGain();
+          o.type = "square"; o.frequency.value = 880; g.gain.value = 0.15;
+          o.connect(g); g.connect(ctx.destination);
+          o.start(); o.stop(ctx.currentTime + 0.4);
+        } catch (e) { /* no audio device */ }
+      };
+      var render = function () {
+        var keys = Object.keys(alarms);
+        if (keys.length === 0) { banner.hidden = true; banner.innerHTML = ""; return; }
+        banner.hidden = false;
+        banner.className = "live-banner" + (keys.some(function (k) { return alarms[k].emergency; }) ? " alarm" : "");
+        banner.innerHTML = keys.map(function (k) {
+          var n = alarms[k];
+          return '<div class="live-item' + (n.emergency ? " emergency" : "") + '">' +
+            esc(n.emergency ? banner.dataset.emergency : banner.dataset.new) + ' <a href="/tickets/' + esc(n.number) + '">' +
+            esc(n.number) + "</a> " + esc(n.title) + (n.emergency ? "" : ' <button type="button" class="link" data-dismiss="' + esc(n.number) + '">×</button>') + "</div>";
+        }).join("");
+      };
+      banner.addEventListener("click", function (e) {
+        var k = e.target && e.target.dataset && e.target.dataset.dismiss;
+        if (k) { delete alarms[k]; render(); }
+      });
+      var es = new EventSource(live);
+      es.addEventListener("ticket", function (msg) {
+        var n = JSON.parse(msg.data);
+        if (n.state === "awaiting_sign_for") {
+          alarms[n.number] = n;
+          if (n.emergency) beep();
+        } else if (alarms[n.number]) {
+          delete alarms[n.number];
+        }
+        render();
+      });
+      setInterval(function () {
+        if (Object.keys(alarms).some(function (k) { return alarms[k].emergency; })) beep();
+      }, 5000);
+    }
+    // Alt+Q signs for the ticket on its page.
+    document.addEventListener("keydown", function (e) {
+      if (e.altKey && (e.key === "q" || e.key === "Q")) {
+        var b = document.getElementById("act-sign-for");
+        if (b) { e.preventDefault(); b.click(); }
+      }
+    });
     // Ctrl+Enter saves any form with a primary button.
     document.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {

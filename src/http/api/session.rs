@@ -200,6 +200,8 @@ pub async fn dev_clock(
         .clock
         .set(t)
         .ok_or_else(|| Error::NotFound("not found".into()))?;
+    // Record the cards the new time has reached, as the minute sweep would.
+    app.run(|s| s.sweep_cards()).await?;
     Ok(Json(ClockOut {
         now: app.svc.now().to_string(),
     }))

@@ -6,8 +6,6 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use crate::error::Error;
 use crate::http::AppState;
@@ -17,6 +15,7 @@ use crate::http::problem::{ApiResult, Problem};
 use crate::service::attachments::Uploaded;
 use crate::service::tickets::{NewTicket, TicketPage, TicketQuery};
 use crate::service::views::{EventView, TicketView};
+use crate::service::workflow::ActionBody;
 
 /// Registers a ticket. With a non-empty `answer` a consultation is closed
 /// at intake.
@@ -65,19 +64,12 @@ pub async fn events(
     Ok(Json(app.run(move |s| s.ticket_events(&a.actor, &n)).await?))
 }
 
-/// The body of a workflow action; which fields matter depends on the action
-/// (`dispatch`: `unit_id`, optional `reason`).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct ActionBody {
-    pub unit_id: Option<u32>,
-    pub reason: Option<String>,
-}
-
-/// A workflow step. Implemented so far: `dispatch`. A step the ticket's
-/// state does not allow answers 409, one the user's roles do not allow 403.
+/// A workflow step (see `ActionBody` for the fields of each action). A step
+/// the ticket's state does not allow answers 409, one the user's roles or
+/// unit do not allow 403, with the reason.
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/actions/{action}", tag = "tickets",
-    params(("number" = String, Path), ("action" = String, Path)), request_body = ActionBody,
+    params(("number" = String, Path), ("action" = String, Path, description = "dispatch, sign-for, return, hand-down, progress, request-extension, decide-extension, reply, approve-reply, review, callback, reopen, close, merge, void")),
+    request_body = ActionBody,
     responses((status = 200, body = TicketView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn action(
     State(app): State<AppState>,
@@ -85,21 +77,10 @@ pub async fn action(
     Path((n, action)): Path<(String, String)>,
     ApiJson(b): ApiJson<ActionBody>,
 ) -> ApiResult<Json<TicketView>> {
-    match action.as_str() {
-        "dispatch" => {
-            let unit = b
-                .unit_id
-                .ok_or_else(|| Error::field("unit_id", "请选择承办单位 (unit_id is required)"))?;
-            let note = b.reason.unwrap_or_default();
-            Ok(Json(
-                app.run(move |s| s.dispatch(&a.actor, &n, unit, &note))
-                    .await?,
-            ))
-        }
-        other => {
-            Err(Error::NotFound(format!("未知的操作“{other}” (unknown action {other})")).into())
-        }
-    }
+    Ok(Json(
+        app.run(move |s| s.act_named(&a.actor, &n, &action, b))
+            .await?,
+    ))
 }
 
 /// Uploads one file (multipart field `file`); link it to a ticket by its
@@ -186,4 +167,32 @@ pub async fn file_response(
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
     Ok(r)
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct InboxQuery {
+    /// `sign_for` (default), `in_progress`, `approval`, `due_today`, `overdue`, `returned`.
+    pub tab: Option<String>,
+}
+
+/// A department user's inbox: counts per tab and the tickets of one tab.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "tickets", params(InboxQuery),
+    responses((status = 200, body = crate::service::workflow::Inbox), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn inbox(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<crate::service::workflow::Inbox>> {
+    let tab = q.tab.unwrap_or_else(|| "sign_for".into());
+    Ok(Json(app.run(move |s| s.inbox(&a.actor, &tab)).await?))
+}
+
+/// The center's queues and their counts.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "tickets",
+    responses((status = 200, body = crate::service::workflow::Queues), (status = 403, body = Problem)))]
+pub async fn queues(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+) -> ApiResult<Json<crate::service::workflow::Queues>> {
+    Ok(Json(app.run(move |s| s.queues(&a.actor)).await?))
 }

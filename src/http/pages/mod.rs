@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod inbox;
 pub mod intake;
 pub mod list;
 pub mod login;
@@ -32,6 +33,8 @@ pub struct Base {
     pub center: String,
     pub can_register: bool,
     pub can_admin: bool,
+    pub is_department: bool,
+    pub is_center: bool,
     pub flash: String,
 }
 
@@ -46,6 +49,8 @@ impl Base {
             center: dir.settings.center_name.clone(),
             can_register: auth.is_some_and(|a| a.actor.can(Permission::RegisterTicket)),
             can_admin: auth.is_some_and(|a| a.actor.can(Permission::Administer)),
+            is_department: auth.is_some_and(|a| a.actor.scope.is_department()),
+            is_center: auth.is_some_and(|a| !a.actor.scope.is_department()),
             flash: String::new(),
         }
     }
@@ -119,6 +124,8 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             center: String::new(),
             can_register: false,
             can_admin: false,
+            is_department: false,
+            is_center: false,
             flash: String::new(),
         },
         status: status.as_u16(),
@@ -163,6 +170,14 @@ pub async fn home(State(app): State<AppState>, req: axum::extract::Request) -> R
     .await
     {
         Ok(a) if a.0.actor.user.has(Role::Operator) => Redirect::to("/tickets/new").into_response(),
+        Ok(a) if a.0.actor.scope.is_department() => Redirect::to("/inbox").into_response(),
+        Ok(a)
+            if a.0.actor.can(Permission::Dispatch)
+                || a.0.actor.can(Permission::Review)
+                || a.0.actor.can(Permission::Callback) =>
+        {
+            Redirect::to("/queues").into_response()
+        }
         Ok(_) => Redirect::to("/tickets").into_response(),
         Err(r) => r,
     }

@@ -2,17 +2,20 @@
 //! the dispatch form while the ticket waits for dispatch.
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use serde::Deserialize;
 
 use super::{Base, OrPage, PageResult, lang, render, see_other};
 use crate::domain::org::Unit;
 use crate::domain::permissions::Permission;
+use crate::domain::ticket::Ticket;
 use crate::domain::types::State as TState;
 use crate::http::AppState;
 use crate::http::auth::PageAuth;
-use crate::service::views::{EventView, TicketView};
+use crate::service::Actor;
+use crate::service::views::{EventView, TicketView, fmt_time};
+use crate::service::workflow::ActionBody;
 
 #[derive(Template)]
 #[template(path = "ticket.html")]
@@ -20,9 +23,14 @@ struct Page {
     base: Base,
     t: TicketView,
     events: Vec<EventView>,
-    can_dispatch: bool,
+    /// Workflow steps this person may take now.
+    actions: Vec<&'static str>,
     units: Vec<Unit>,
+    /// Sub-units of the holder (hand-down targets).
+    children: Vec<Unit>,
     proposed_unit: Option<u32>,
+    extension: Option<(String, String)>,
+    returned_ticket: bool,
 }
 
 impl Page {
@@ -30,6 +38,53 @@ impl Page {
     fn short(&self, s: &str) -> String {
         s.get(..19).unwrap_or(s).replace('T', " ")
     }
+    fn has(&self, a: &str) -> bool {
+        self.actions.contains(&a)
+    }
+}
+
+/// The steps `actor` may take on `t` now (the domain refuses anything else).
+fn available(t: &Ticket, actor: &Actor, has_children: bool) -> Vec<&'static str> {
+    let can = |p| actor.can(p);
+    let holder = can(Permission::HandleAsDepartment)
+        && actor.user.unit_id.is_some()
+        && actor.user.unit_id == t.unit_id;
+    let mut v = vec![];
+    match t.state {
+        TState::PendingDispatch if can(Permission::Dispatch) => v.extend(["dispatch", "merge"]),
+        TState::AwaitingSignFor if holder => {
+            v.push("sign-for");
+            if !t.returned_ticket {
+                v.push("return");
+            }
+            v.extend(["progress", "request-extension"]);
+        }
+        TState::InProgress if holder => {
+            v.push("reply");
+            if has_children {
+                v.push("hand-down");
+            }
+            v.extend(["progress", "request-extension"]);
+        }
+        TState::AwaitingApproval
+            if can(Permission::HandleAsDepartment)
+                && actor.user.unit_id.is_some()
+                && actor.user.unit_id == t.handed_by =>
+        {
+            v.push("approve-reply")
+        }
+        TState::AwaitingReview if can(Permission::Review) => v.push("review"),
+        TState::AwaitingCallback if can(Permission::Callback) => v.push("callback"),
+        TState::AwaitingDecision if can(Permission::Decide) => v.extend(["reopen", "close"]),
+        _ => {}
+    }
+    if t.extension.is_some() && can(Permission::Decide) {
+        v.push("decide-extension");
+    }
+    if !t.state.is_final() && can(Permission::Dispatch) {
+        v.push("void");
+    }
+    v
 }
 
 pub async fn page(
@@ -40,51 +95,87 @@ pub async fn page(
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();
-    let (t, events) = app
-        .run(move |s| Ok((s.ticket_view(&actor, &n)?, s.ticket_events(&actor, &n)?)))
+    let (raw, t, events) = app
+        .run(move |s| {
+            Ok((
+                s.ticket(&actor, &n)?,
+                s.ticket_view(&actor, &n)?,
+                s.ticket_events(&actor, &n)?,
+            ))
+        })
         .await
         .page(&l)?;
     let dir = app.svc.dir();
-    let can_dispatch = t.state == TState::PendingDispatch && auth.0.actor.can(Permission::Dispatch);
+    let children: Vec<Unit> = raw
+        .unit_id
+        .map(|u| {
+            dir.units
+                .iter()
+                .filter(|c| c.parent_id == Some(u) && c.enabled)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let actions = available(&raw, &auth.0.actor, !children.is_empty());
     let proposed_unit = dir
         .category(&t.category_code)
         .and_then(|c| c.default_unit_id);
+    let extension = raw
+        .extension
+        .as_ref()
+        .map(|e| (fmt_time(e.until, &dir), e.reason.clone()));
     Ok(render(&Page {
         base: Base::new(&l, "nav.tickets", Some(&auth.0), &app),
         t,
         events,
-        can_dispatch,
+        actions,
         units: dir.units.iter().filter(|u| u.enabled).cloned().collect(),
+        children,
         proposed_unit,
+        extension,
+        returned_ticket: raw.returned_ticket,
     }))
 }
 
-#[derive(Deserialize)]
-pub struct DispatchForm {
-    #[serde(default)]
-    csrf: String,
-    unit_id: String,
-    #[serde(default)]
-    reason: String,
-}
-
-pub async fn dispatch(
+/// One form post per workflow step: `/tickets/{number}/act/{action}`.
+pub async fn act(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(n): Path<String>,
-    Form(f): Form<DispatchForm>,
+    Path((n, action)): Path<(String, String)>,
+    body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
-    auth.check_csrf(&f.csrf).page(&l)?;
-    let unit: u32 = f
-        .unit_id
-        .parse()
-        .map_err(|_| crate::error::Error::field("unit_id", "请选择承办单位 (choose a unit)"))
-        .page(&l)?;
+    let f = crate::http::pages::admin::parse_form(&body);
+    let get = |k: &str| {
+        f.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    auth.check_csrf(&get("csrf").unwrap_or_default()).page(&l)?;
+    let parse_u32 = |k: &str| get(k).and_then(|v| v.parse::<u32>().ok());
+    let b = ActionBody {
+        unit_id: parse_u32("unit_id"),
+        assisting: f
+            .iter()
+            .filter(|(k, _)| k == "assisting")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+        reason: get("reason"),
+        result: get("result"),
+        approve: get("approve").map(|v| v == "true"),
+        outcome: get("outcome"),
+        period_days: parse_u32("period_days"),
+        satisfaction: get("satisfaction"),
+        resolved: Some(get("resolved").is_some()),
+        comment: get("comment"),
+        until: get("until"),
+        master: get("master"),
+    };
     let actor = auth.0.actor.clone();
     let n2 = n.clone();
-    app.run(move |s| s.dispatch(&actor, &n2, unit, &f.reason))
+    app.run(move |s| s.act_named(&actor, &n2, &action, b))
         .await
         .page(&l)?;
     Ok(see_other(&format!("/tickets/{n}")))
