@@ -381,6 +381,82 @@ pub fn run(o: &BenchOptions) -> Result<String, String> {
         out.push_str(&format!("| {name} | {p50:.2} | {p99:.2} |\n"));
     }
 
+    // The department inbox and the overdue list.
+    let mut dept = Conn::open(&addr).map_err(|e| e.to_string())?;
+    dept.login("water", "hotline-demo")?;
+    let inbox_urls: Vec<(&str, &str, bool)> = vec![
+        (
+            "department inbox (awaiting sign-for tab, with all tab counts)",
+            "/api/v1/inbox?tab=sign_for",
+            true,
+        ),
+        (
+            "department inbox, overdue tab",
+            "/api/v1/inbox?tab=overdue",
+            true,
+        ),
+        (
+            "center overdue list (red cards, page of 50)",
+            "/api/v1/tickets?supervision=red",
+            false,
+        ),
+        (
+            "center overdue list (yellow cards, page of 50)",
+            "/api/v1/tickets?supervision=yellow",
+            false,
+        ),
+    ];
+    out.push_str(&format!(
+        "\n| inbox and overdue ({} requests each) | p50 ms | p99 ms |\n|---|---|---|\n",
+        o.queries
+    ));
+    for (name, url, as_dept) in inbox_urls {
+        let conn = if as_dept { &mut dept } else { &mut admin };
+        let mut lat = vec![];
+        for _ in 0..o.queries {
+            let t = Instant::now();
+            let r = conn.request("GET", url, None).map_err(|e| e.to_string())?;
+            lat.push(t.elapsed());
+            if r.status != 200 {
+                return Err(format!("{url}: HTTP {}", r.status));
+            }
+        }
+        let (p50, p99, _) = percentiles(lat);
+        out.push_str(&format!("| {name} | {p50:.2} | {p99:.2} |\n"));
+    }
+    // One workflow step: dispatch of a fresh ticket (one client).
+    let mut disp = Conn::open(&addr).map_err(|e| e.to_string())?;
+    disp.login("dispatcher", "hotline-demo")?;
+    let mut lat = vec![];
+    for i in 0..o.queries.min(200) {
+        let body = serde_json::json!({"caller_phone": format!("1370000{:04}", i), "appeal_type": "help", "category_code": "0101", "content": "派单测试"}).to_string();
+        let r = disp
+            .request("POST", "/api/v1/tickets", Some(&body))
+            .map_err(|e| e.to_string())?;
+        let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+        let n = v["number"].as_str().unwrap_or("").to_string();
+        let t = Instant::now();
+        let r = disp
+            .request(
+                "POST",
+                &format!("/api/v1/tickets/{n}/actions/dispatch"),
+                Some(&format!("{{\"unit_id\":{unit}}}")),
+            )
+            .map_err(|e| e.to_string())?;
+        lat.push(t.elapsed());
+        if r.status != 200 {
+            return Err(format!(
+                "dispatch {n}: HTTP {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            ));
+        }
+    }
+    let (p50, p99, n) = percentiles(lat);
+    out.push_str(&format!(
+        "\n- one workflow action (dispatch), {n} in a row: p50 {p50:.2} ms, p99 {p99:.2} ms\n"
+    ));
+
     // Registration: N clients at once.
     let per = o.registrations / o.clients.max(1);
     let t_all = Instant::now();

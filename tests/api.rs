@@ -1392,7 +1392,9 @@ async fn pages_render_and_forms_need_csrf() {
     let r = app.call(&w.op, "GET", "/", None).await;
     assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/tickets/new");
     let r = app.call(&w.dept_a, "GET", "/", None).await;
-    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/tickets");
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/inbox");
+    let r = app.call(&w.disp, "GET", "/", None).await;
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/queues");
     let r = app.call(&w.op, "GET", "/tickets/new", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();

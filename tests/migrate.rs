@@ -381,8 +381,17 @@ fn write_v1_fixture() {
             },
         )
         .unwrap();
-    svc.dispatch(&op, &t1.number, unit.id, "请尽快处理")
-        .unwrap();
+    // (Written with schema v1; kept compiling against the current API.)
+    svc.act(
+        &op,
+        &t1.number,
+        hotline::domain::workflow::Action::Dispatch {
+            unit_id: unit.id,
+            assisting: vec![],
+        },
+        "请尽快处理",
+    )
+    .unwrap();
     let t2 = svc
         .register(
             &op,

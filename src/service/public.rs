@@ -43,8 +43,7 @@ use super::{Actor, Directory, Services};
 use crate::domain::org::{Category, User};
 use crate::domain::permissions::Scope;
 use crate::domain::ticket::{
-    Event, EventKind, FieldError, Ticket, TicketNo, clean_line, clean_text, limits,
-    normalize_phone,
+    Event, EventKind, FieldError, Ticket, TicketNo, clean_line, clean_text, limits, normalize_phone,
 };
 use crate::domain::types::{AppealType, Channel, Role, State};
 use crate::error::{Error, Result};
@@ -193,7 +192,11 @@ fn reply_is_public(t: &Ticket) -> bool {
 }
 
 /// The public answer of a ticket and when it was given.
-fn public_answer(t: &Ticket, events: &[Event], dir: &Directory) -> Option<(String, Option<String>)> {
+fn public_answer(
+    t: &Ticket,
+    events: &[Event],
+    dir: &Directory,
+) -> Option<(String, Option<String>)> {
     if t.state == State::Voided {
         return None;
     }
@@ -361,7 +364,11 @@ pub fn fallback_category(dir: &Directory) -> Option<String> {
             .filter(|c| c.enabled && c.parent_code.is_none())
     };
     top()
-        .find(|c| ["其他", "其它", "待分类", "综合"].iter().any(|w| c.name.contains(w)))
+        .find(|c| {
+            ["其他", "其它", "待分类", "综合"]
+                .iter()
+                .any(|w| c.name.contains(w))
+        })
         .or_else(|| top().next())
         .or_else(|| dir.categories.iter().find(|c| c.enabled))
         .map(|c| c.code.clone())
@@ -568,7 +575,9 @@ impl Services {
     ) -> Result<PublicTicket> {
         let l = limiter();
         l.hit(Bucket::Lookup, &addr_key(addr))?;
-        let number_key = TicketNo::parse(number).map(|n| n.to_string());
+        // Per store as well as per number: tests run several stores in one process.
+        let number_key =
+            TicketNo::parse(number).map(|n| format!("{n}@{}", self.paths.data_dir.display()));
         if let Some(k) = &number_key {
             l.check(Bucket::NumberFailure, k)?;
         }

@@ -183,11 +183,9 @@ impl Services {
             .store
             .stages_due_before(&stage_states, now.as_second())?;
         let mut due = vec![];
-        for n in candidates {
-            if let Some(mut t) = self.store.ticket(n)?
-                && !workflow::record_cards(&mut t, now, &dir.calendar, &tz).is_empty()
-            {
-                due.push(n);
+        for mut t in self.store.tickets(&candidates)? {
+            if !workflow::record_cards(&mut t, now, &dir.calendar, &tz).is_empty() {
+                due.push(t.number);
             }
         }
         let changed = self

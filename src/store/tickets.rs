@@ -423,6 +423,19 @@ impl Store {
         Ok(ix.range((s.code(), 0u64)..=(s.code(), u64::MAX))?.count() as u64)
     }
 
+    /// Several tickets in one read transaction (missing ones are skipped).
+    pub fn tickets(&self, nos: &[TicketNo]) -> Result<Vec<Ticket>> {
+        let r = self.read()?;
+        let t = r.open_table(TICKETS)?;
+        let mut out = Vec::with_capacity(nos.len());
+        for n in nos {
+            if let Some(x) = get_ticket(&t, *n)? {
+                out.push(x);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn ticket(&self, no: TicketNo) -> Result<Option<Ticket>> {
         let r = self.read()?;
         get_ticket(&r.open_table(TICKETS)?, no)

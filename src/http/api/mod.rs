@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "session", description = "Login, logout, password"),
         (name = "admin", description = "Users, units, categories, API tokens, calendar"),
         (name = "tickets", description = "Intake, query, case file, workflow actions"),
+        (name = "public", description = "Citizens: submit and track (no login)"),
     )
 )]
 pub struct ApiDoc;

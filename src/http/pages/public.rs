@@ -196,7 +196,7 @@ fn form_error(
             p.errors
                 .entry(f.field.clone())
                 .and_modify(|m| {
-                    m.push_str("；");
+                    m.push('；');
                     m.push_str(&f.message)
                 })
                 .or_insert_with(|| f.message.clone());
