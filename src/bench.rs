@@ -247,7 +247,31 @@ pub fn run(o: &BenchOptions) -> Result<String, String> {
         ));
     }
     let (tickets, db_bytes) = {
+        use crate::domain::types::State;
         let svc = crate::open_services(&cfg)?;
+        let count = |s: &State| svc.store.count_in_state(*s).unwrap_or(0);
+        let open: u64 = State::ALL.iter().filter(|s| !s.is_final()).map(count).sum();
+        let staged: u64 = [
+            State::AwaitingSignFor,
+            State::InProgress,
+            State::AwaitingApproval,
+        ]
+        .iter()
+        .map(count)
+        .sum();
+        let t = Instant::now();
+        let first = svc.sweep_cards().map_err(|e| e.to_string())?;
+        let first_ms = t.elapsed().as_secs_f64() * 1000.0;
+        let mut steady = vec![];
+        for _ in 0..20 {
+            let t = Instant::now();
+            svc.sweep_cards().map_err(|e| e.to_string())?;
+            steady.push(t.elapsed());
+        }
+        let (p50, p99, _) = percentiles(steady);
+        out.push_str(&format!(
+            "- open tickets: {open} ({staged} with a running department deadline)\n- card sweep: first run {first_ms:.0} ms (recorded the cards of {first} tickets); steady state p50 {p50:.1} ms, p99 {p99:.1} ms\n"
+        ));
         (
             svc.store.counts().map_err(|e| e.to_string())?.tickets,
             svc.store.file_size(),

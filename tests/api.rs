@@ -1558,3 +1558,126 @@ async fn pages_render_and_forms_need_csrf() {
     );
     let _ = w.unit_a1;
 }
+
+#[tokio::test]
+async fn inbox_queues_and_live_events_pages() {
+    let w = world().await;
+    let app = &w.app;
+    let n = app
+        .call(
+            &w.op,
+            "POST",
+            "/api/v1/tickets",
+            Some(ticket("help", "收件箱测试")),
+        )
+        .await
+        .json()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.call(
+        &w.disp,
+        "POST",
+        &format!("/api/v1/tickets/{n}/actions/dispatch"),
+        Some(json!({"unit_id": w.unit_a})),
+    )
+    .await;
+    let r = app.call(&w.dept_a, "GET", "/inbox", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains(&n) && r.text().contains("tab-sign_for"));
+    let r = app.call(&w.dept_a, "GET", "/inbox?tab=overdue", None).await;
+    assert!(!r.text().contains(&n));
+    assert_eq!(
+        app.call(&w.dept_a, "GET", "/inbox?tab=nope", None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.call(&w.op, "GET", "/inbox", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app.call(&w.disp, "GET", "/queues", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("q-dispatch"));
+    assert_eq!(
+        app.call(&w.dept_a, "GET", "/queues", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The inbox API for the department, refused to the center.
+    let v = app
+        .call(&w.dept_a, "GET", "/api/v1/inbox", None)
+        .await
+        .json();
+    assert_eq!(v["counts"]["sign_for"], 1);
+    assert_eq!(
+        app.call(&w.disp, "GET", "/api/v1/inbox", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Live events are a server-sent event stream, for logged-in users only.
+    let r = app
+        .router
+        .clone()
+        .oneshot({
+            let mut req = Request::builder()
+                .uri("/events")
+                .header(header::COOKIE, w.dept_a.cookie.clone().unwrap())
+                .body(Body::empty())
+                .unwrap();
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 5555))));
+            req
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    assert_eq!(
+        app.call(&Who::default(), "GET", "/events", None)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // The ticket page offers the department exactly its steps.
+    let html = app
+        .call(&w.dept_a, "GET", &format!("/tickets/{n}"), None)
+        .await
+        .text();
+    assert!(
+        html.contains("act-sign-for")
+            && html.contains("act-return")
+            && !html.contains("act-review")
+    );
+    let html = app
+        .call(&w.dept_b, "GET", &format!("/tickets/{n}"), None)
+        .await;
+    assert_eq!(html.status, StatusCode::NOT_FOUND);
+    // A step through the page form.
+    let csrf = w.dept_a.csrf.clone().unwrap();
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/tickets/{n}/act/sign-for"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, w.dept_a.cookie.clone().unwrap())
+        .body(Body::from(format!("csrf={csrf}")))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::SEE_OTHER);
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/tickets/{n}/act/reply"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, w.dept_a.cookie.clone().unwrap())
+        .body(Body::from("result=x"))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN, "no csrf");
+    let html = app
+        .call(&w.dept_a, "GET", &format!("/tickets/{n}"), None)
+        .await
+        .text();
+    assert!(html.contains("办理中") && html.contains("form-reply"));
+}

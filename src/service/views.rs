@@ -13,6 +13,17 @@ use crate::domain::types::{AppealType, Channel, Satisfaction, State, Supervision
 /// Shown instead of a hidden caller's name and number.
 pub const HIDDEN: &str = "（保密）";
 
+/// `2026-11-22 10:31` in the center's zone, for sentences.
+pub fn fmt_short(secs: i64, dir: &Directory) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| {
+            t.to_zoned(dir.settings.tz())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 pub fn fmt_time(secs: i64, dir: &Directory) -> String {
     jiff::Timestamp::from_second(secs)
         .map(|t| {
@@ -214,8 +225,8 @@ impl EventView {
                 format!(
                     "派单至 {}；签收时限 {}，办理时限 {}",
                     dir.unit_name(*unit_id),
-                    fmt_time(*stage_due, dir),
-                    fmt_time(*due, dir)
+                    fmt_short(*stage_due, dir),
+                    fmt_short(*due, dir)
                 ),
             ),
             EventKind::CardReached { card } => {
@@ -224,7 +235,7 @@ impl EventView {
             EventKind::Note => ("note", "备注".to_string()),
             EventKind::SignedFor { stage_due } => (
                 "signed_for",
-                format!("签收；办理时限 {}", fmt_time(*stage_due, dir)),
+                format!("签收；办理时限 {}", fmt_short(*stage_due, dir)),
             ),
             EventKind::Returned { unit_id } => {
                 ("returned", format!("{} 退单", dir.unit_name(*unit_id)))
@@ -234,7 +245,7 @@ impl EventView {
                 format!(
                     "下派至 {}；时限 {}",
                     dir.unit_name(*unit_id),
-                    fmt_time(*stage_due, dir)
+                    fmt_short(*stage_due, dir)
                 ),
             ),
             EventKind::Progress => ("progress", "办理进展".to_string()),
@@ -280,14 +291,14 @@ impl EventView {
             EventKind::Merged { master } => ("merged", format!("并入主工单 {master}")),
             EventKind::ExtensionRequested { until } => (
                 "extension_requested",
-                format!("申请延期至 {}", fmt_time(*until, dir)),
+                format!("申请延期至 {}", fmt_short(*until, dir)),
             ),
             EventKind::MergedIn { child } => ("merged_in", format!("并入工单 {child}")),
             EventKind::SampledForCallback => ("sampled_for_callback", "抽中回访".to_string()),
             EventKind::ExtensionDecided { approved, until } => (
                 "extension_decided",
                 match (approved, until) {
-                    (true, Some(u)) => format!("同意延期至 {}", fmt_time(*u, dir)),
+                    (true, Some(u)) => format!("同意延期至 {}", fmt_short(*u, dir)),
                     _ => "不同意延期".to_string(),
                 },
             ),

@@ -92,6 +92,30 @@ impl Services {
         });
     }
 
+    /// Emergencies the viewer can see that still wait for sign-for: sent
+    /// first to every newly opened screen, so the alarm survives navigation.
+    pub fn pending_emergencies(&self, actor: &Actor) -> Result<Vec<Notice>> {
+        let nos = self
+            .store
+            .stages_due_before(&[State::AwaitingSignFor], i64::MAX)?;
+        Ok(self
+            .store
+            .tickets(&nos)?
+            .into_iter()
+            .filter(|t| t.appeal_type == AppealType::Emergency || t.urgency == Urgency::Emergency)
+            .filter(|t| actor.scope.sees(&t.units_seen))
+            .map(|t| Notice {
+                kind: "pending".into(),
+                number: t.number.to_string(),
+                title: t.title.clone(),
+                state: t.state,
+                unit_id: t.unit_id,
+                units_seen: t.units_seen.clone(),
+                emergency: true,
+            })
+            .collect())
+    }
+
     /// Live notices (for server-sent events).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Notice> {
         self.notices.subscribe()

@@ -71,9 +71,28 @@
         var k = e.target && e.target.dataset && e.target.dataset.dismiss;
         if (k) { delete alarms[k]; render(); }
       });
+      // Pages marked data-live (inbox, queues) refresh their lists in place.
+      var liveSection = document.querySelector("[data-live]");
+      var refreshTimer = null;
+      var refresh = function () {
+        if (!liveSection) return;
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(function () {
+          fetch(location.href, { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.text() : null; })
+            .then(function (html) {
+              if (!html) return;
+              var doc = new DOMParser().parseFromString(html, "text/html");
+              var fresh = doc.querySelector("[data-live]");
+              if (fresh) liveSection.innerHTML = fresh.innerHTML;
+            })
+            .catch(function () {});
+        }, 300);
+      };
       var es = new EventSource(live);
       es.addEventListener("ticket", function (msg) {
         var n = JSON.parse(msg.data);
+        if (n.kind !== "pending") refresh();
         if (n.state === "awaiting_sign_for") {
           alarms[n.number] = n;
           if (n.emergency) beep();
@@ -85,6 +104,17 @@
       setInterval(function () {
         if (Object.keys(alarms).some(function (k) { return alarms[k].emergency; })) beep();
       }, 5000);
+    }
+    // The review form shows the period only for "back", the unit only for "transfer".
+    var outcome = document.getElementById("review-outcome");
+    if (outcome) {
+      var sync = function () {
+        outcome.form.querySelectorAll("[data-when]").forEach(function (el) {
+          el.hidden = el.dataset.when !== outcome.value;
+        });
+      };
+      outcome.addEventListener("change", sync);
+      sync();
     }
     // Alt+Q signs for the ticket on its page.
     document.addEventListener("keydown", function (e) {

@@ -87,9 +87,21 @@ pub async fn events(
     State(app): State<AppState>,
     auth: PageAuth,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Subscribe first, then read what is pending, so that nothing falls
+    // between the two.
     let rx = app.svc.subscribe();
+    let actor = auth.0.actor.clone();
+    let pending = app
+        .run(move |s| s.pending_emergencies(&actor))
+        .await
+        .unwrap_or_default();
+    let initial = futures_util::stream::iter(pending.into_iter().map(|n| {
+        Ok(Event::default()
+            .event("ticket")
+            .data(serde_json::to_string(&n).unwrap_or_default()))
+    }));
     let scope = auth.0.actor.scope.clone();
-    let stream = futures_util::stream::unfold((rx, scope), |(mut rx, scope)| async move {
+    let live = futures_util::stream::unfold((rx, scope), |(mut rx, scope)| async move {
         loop {
             match rx.recv().await {
                 Ok(n) => {
@@ -110,5 +122,6 @@ pub async fn events(
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(futures_util::StreamExt::chain(initial, live))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
