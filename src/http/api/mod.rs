@@ -2,6 +2,7 @@
 //! from these handlers' annotations.
 
 pub mod admin;
+pub mod backup;
 pub mod public;
 pub mod session;
 pub mod settings;

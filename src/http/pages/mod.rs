@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod backup;
 pub mod inbox;
 pub mod intake;
 pub mod list;
