@@ -156,6 +156,16 @@ async fn world() -> World {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let admin = app.login("admin", "admin-pass-1").await;
+    // Deterministic intake: no random callback sampling (tested on its own).
+    let r = app
+        .call(
+            &admin,
+            "PATCH",
+            "/api/v1/settings",
+            Some(json!({"callback_sample_percent": 0})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let mk_unit = |name: &str, parent: Option<u64>| json!({"name": name, "parent_id": parent});
     let a = app
         .call(
@@ -1680,4 +1690,112 @@ async fn inbox_queues_and_live_events_pages() {
         .await
         .text();
     assert!(html.contains("办理中") && html.contains("form-reply"));
+}
+
+#[tokio::test]
+async fn administrative_changes_and_logins_are_audited() {
+    let w = world().await;
+    let app = &w.app;
+    let r = app
+        .call(
+            &Who::default(),
+            "POST",
+            "/api/v1/session",
+            Some(json!({"username":"op","password":"nope-nope"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    app.call(
+        &w.admin,
+        "PATCH",
+        &format!("/api/v1/units/{}", w.unit_b),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    let log = app
+        .call(&w.admin, "GET", "/api/v1/admin/audit", None)
+        .await
+        .json();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[0], "unit.update", "newest first");
+    assert_eq!(actions[1], "login.failed");
+    assert!(actions.contains(&"settings.update"));
+    for a in [
+        "setup",
+        "login",
+        "unit.create",
+        "category.create",
+        "user.create",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    assert_eq!(log[0]["actor"], "管理员");
+    assert_eq!(log[1]["target"], "op");
+    // Paging and permissions.
+    let first = log[0]["id"].as_u64().unwrap();
+    let older = app
+        .call(
+            &w.admin,
+            "GET",
+            &format!("/api/v1/admin/audit?before={first}&limit=2"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(older.as_array().unwrap().len(), 2);
+    assert!(older[0]["id"].as_u64().unwrap() < first);
+    assert_eq!(
+        app.call(&w.op, "GET", "/api/v1/admin/audit", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let page = app.call(&w.admin, "GET", "/admin/audit", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("login.failed"));
+    assert_eq!(
+        app.call(&w.op, "GET", "/admin/audit", None).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn answered_consultations_are_sampled_for_callback() {
+    let w = world().await;
+    let app = &w.app;
+    app.call(
+        &w.admin,
+        "PATCH",
+        "/api/v1/settings",
+        Some(json!({"callback_sample_percent": 100})),
+    )
+    .await;
+    let mut cons = ticket("consultation", "公积金怎么提取");
+    cons["answer"] = json!("携带身份证到公积金中心办理");
+    let r = app
+        .call(&w.op, "POST", "/api/v1/tickets", Some(cons))
+        .await
+        .json();
+    assert_eq!(r["state"], "awaiting_callback");
+    assert!(r["closed_at"].is_null());
+    let n = r["number"].as_str().unwrap();
+    let ev = app
+        .call(&w.op, "GET", &format!("/api/v1/tickets/{n}/events"), None)
+        .await
+        .json();
+    let actions: Vec<&str> = ev
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["created", "answered_at_intake", "sampled_for_callback"]
+    );
 }

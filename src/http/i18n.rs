@@ -109,6 +109,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("admin.roles", "角色", "Roles"),
     ("admin.parent", "上级单位", "Parent unit"),
     ("admin.level", "级别", "Level"),
+    ("admin.audit", "审计日志", "Audit log"),
+    ("admin.action", "操作", "Action"),
+    ("admin.target", "对象", "Target"),
+    ("admin.detail", "详情", "Details"),
     (
         "admin.top_level",
         "（中心直属二级单位）",

@@ -42,6 +42,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::update_category))
         .routes(routes!(admin::list_tokens, admin::create_token))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit))
         .routes(routes!(admin::calendar))
         .routes(routes!(tickets::create, tickets::list))
         .routes(routes!(tickets::get))
@@ -125,6 +126,7 @@ pub fn pages() -> Router<AppState> {
             "/admin/tokens/{id}/revoke",
             post(pages::admin::revoke_token),
         )
+        .route("/admin/audit", get(pages::admin::audit))
         .route("/static/{*path}", get(assets::serve))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .merge(uploads)

@@ -110,6 +110,13 @@ impl Services {
         )?;
         let u = self.store.create_user(rec)?;
         self.reload()?;
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+        self.audit(
+            actor.user.id,
+            "user.create",
+            &u.username,
+            &format!("roles={} unit={:?}", roles.join(","), u.unit_id),
+        );
         Ok(u)
     }
 
@@ -144,14 +151,34 @@ impl Services {
         if let Some(e) = p.enabled {
             u.enabled = e;
         }
+        // Check everything before writing anything.
+        if let Some(pw) = &p.password {
+            crate::domain::org::check_password(pw).map_err(|m| Error::field("password", m))?;
+        }
         self.store.update_user(&u)?;
-        if let Some(pw) = p.password {
-            crate::domain::org::check_password(&pw).map_err(|m| Error::field("password", m))?;
-            self.set_password(u.clone(), &pw)?;
+        if let Some(pw) = &p.password {
+            self.set_password(u.clone(), pw)?;
         } else if !u.enabled {
             self.store.delete_sessions_of(u.id)?;
         }
         self.reload()?;
+        let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+        self.audit(
+            actor.user.id,
+            "user.update",
+            &u.username,
+            &format!(
+                "roles={} unit={:?} enabled={}{}",
+                roles.join(","),
+                u.unit_id,
+                u.enabled,
+                if p.password.is_some() {
+                    " password reset"
+                } else {
+                    ""
+                }
+            ),
+        );
         Ok(self.store.user(id)?.unwrap_or(u))
     }
 
@@ -176,6 +203,12 @@ impl Services {
             created_at: self.now().as_second(),
         })?;
         self.reload()?;
+        self.audit(
+            actor.user.id,
+            "unit.create",
+            &u.name,
+            &format!("id={} parent={:?}", u.id, u.parent_id),
+        );
         Ok(u)
     }
 
@@ -197,6 +230,12 @@ impl Services {
         }
         self.store.update_unit(&u)?;
         self.reload()?;
+        self.audit(
+            actor.user.id,
+            "unit.update",
+            &u.name,
+            &format!("id={} enabled={}", u.id, u.enabled),
+        );
         Ok(u)
     }
 
@@ -293,6 +332,12 @@ impl Services {
         };
         self.store.create_category(&c)?;
         self.reload()?;
+        self.audit(
+            actor.user.id,
+            "category.create",
+            &c.code,
+            &format!("{} unit={:?}", c.name, c.default_unit_id),
+        );
         Ok(c)
     }
 
@@ -319,6 +364,15 @@ impl Services {
         }
         self.store.update_category(&c)?;
         self.reload()?;
+        self.audit(
+            actor.user.id,
+            "category.update",
+            &c.code,
+            &format!(
+                "{} unit={:?} enabled={}",
+                c.name, c.default_unit_id, c.enabled
+            ),
+        );
         Ok(c)
     }
 }

@@ -133,6 +133,7 @@ impl Services {
         let u = self.new_user_record(username, password, display_name, vec![Role::Admin], None)?;
         let u = self.store.create_user(u)?;
         self.reload()?;
+        self.audit(u.id, "setup", &u.username, "first administrator");
         Ok(u)
     }
 
@@ -203,11 +204,13 @@ impl Services {
         let Some(user) = user.filter(|_| ok) else {
             self.throttle.fail(ka, now);
             self.throttle.fail(kd, now);
+            self.audit(0, "login.failed", username.trim(), &addr.to_string());
             return Err(Error::Unauthorized(
                 "用户名或密码错误 (wrong username or password)".into(),
             ));
         };
         self.throttle.clear(&ka);
+        self.audit(user.id, "login", &user.username, &addr.to_string());
         let token = random_hex(32);
         let csrf_token = random_hex(16);
         self.store.put_session(
@@ -279,7 +282,10 @@ impl Services {
             ));
         }
         check_password(new).map_err(|m| Error::field("new_password", m))?;
-        self.set_password(user, new)
+        let name = user.username.clone();
+        self.set_password(user, new)?;
+        self.audit(actor.user.id, "password.change", &name, "");
+        Ok(())
     }
 
     pub(crate) fn set_password(&self, mut user: User, new: &str) -> Result<()> {
@@ -327,6 +333,12 @@ impl Services {
                 hint: secret[secret.len() - 4..].to_string(),
             },
         )?;
+        self.audit(
+            actor.user.id,
+            "token.create",
+            &tok.name,
+            &format!("id={} user={}", tok.id, tok.user_id),
+        );
         Ok((tok, secret))
     }
 
@@ -337,7 +349,9 @@ impl Services {
 
     pub fn revoke_api_token(&self, actor: &Actor, id: u32) -> Result<()> {
         actor.require(Permission::Administer)?;
-        Ok(self.store.revoke_api_token(id)?)
+        self.store.revoke_api_token(id)?;
+        self.audit(actor.user.id, "token.revoke", &id.to_string(), "");
+        Ok(())
     }
 
     /// Recovery from the command line: creates an administrator, or resets
@@ -346,6 +360,12 @@ impl Services {
         let u = self.new_user_record(username, password, username, vec![Role::Admin], None)?;
         let u = self.store.create_user(u)?;
         self.reload()?;
+        self.audit(
+            0,
+            "user.create",
+            &u.username,
+            "administrator created on the command line",
+        );
         Ok(u)
     }
 
@@ -354,7 +374,9 @@ impl Services {
             Error::NotFound(format!("用户 {username} 不存在 (no user {username})"))
         })?;
         check_password(password).map_err(|m| Error::field("password", m))?;
-        self.set_password(user, password)
+        self.set_password(user, password)?;
+        self.audit(0, "password.reset", username, "on the command line");
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod public;
 pub mod settings;

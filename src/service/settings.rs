@@ -364,6 +364,12 @@ impl Services {
         if s != current {
             self.store.save_settings(&s)?;
             tracing::info!(user = actor.user.id, "settings changed");
+            self.audit(
+                actor.user.id,
+                "settings.update",
+                &s.center_name,
+                &serde_json::to_string(&s).unwrap_or_default(),
+            );
         }
         self.reload()?;
         Ok(self.settings())
@@ -393,6 +399,12 @@ impl Services {
             year,
             days = days.len(),
             "calendar year imported"
+        );
+        self.audit(
+            actor.user.id,
+            "calendar.import",
+            &year.to_string(),
+            &format!("{} days", days.len()),
         );
         Ok(days.len())
     }
@@ -455,6 +467,12 @@ impl Services {
             days = days.len(),
             "calendar year replaced"
         );
+        self.audit(
+            actor.user.id,
+            "calendar.replace",
+            &year.to_string(),
+            &format!("{} days", days.len()),
+        );
         Ok(days.len())
     }
 
@@ -491,6 +509,12 @@ impl Services {
         }
         self.write_calendar_year(year, &days)?;
         tracing::info!(user = actor.user.id, %date, kind = kind.map(DayKind::as_str).unwrap_or("default"), "calendar day set");
+        self.audit(
+            actor.user.id,
+            "calendar.day",
+            &date.to_string(),
+            kind.map(DayKind::as_str).unwrap_or("default"),
+        );
         Ok(())
     }
 }

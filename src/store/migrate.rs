@@ -14,7 +14,7 @@ use crate::domain::calendar;
 type Step = fn(&WriteTransaction) -> Result<()>;
 
 /// The migration steps; append only.
-const STEPS: &[Step] = &[v1_initial, v2_workflow_fields];
+const STEPS: &[Step] = &[v1_initial, v2_workflow_fields, v3_audit];
 
 /// The schema version this program writes.
 pub const CURRENT: u32 = STEPS.len() as u32;
@@ -141,5 +141,11 @@ fn v2_workflow_fields(txn: &WriteTransaction) -> Result<()> {
         }
         next = last + 1;
     }
+    Ok(())
+}
+
+/// Version 3: the audit log of administrative and security events.
+fn v3_audit(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(AUDIT)?;
     Ok(())
 }

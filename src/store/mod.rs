@@ -4,6 +4,7 @@
 //! generic get/put; redb types stay inside this module. Every change is one
 //! write transaction, so a crash leaves either all of it or none.
 
+pub mod audit;
 pub mod codec;
 pub mod legacy;
 pub mod migrate;

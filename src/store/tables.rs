@@ -53,3 +53,8 @@ pub const IDX_UNIT_SEEN: TableDefinition<(u32, u64), ()> = TableDefinition::new(
 /// (supervision filters, the card sweep).
 pub const IDX_STATE_DUE: TableDefinition<(u8, i64, u64), ()> =
     TableDefinition::new("idx_state_due");
+
+/// audit id (increasing) → audit record: every administrative and security
+/// event (logins, users, units, categories, tokens, settings, calendar,
+/// backups). Append-only. (schema v3)
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");

@@ -318,3 +318,25 @@ pub async fn calendar(
         working_days,
     }))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Entries with ids below this (the `id` of the last entry of a page).
+    pub before: Option<u64>,
+    /// 1–500, default 100.
+    pub limit: Option<usize>,
+}
+
+/// The audit log of administrative and security events, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Vec<crate::service::audit::AuditEntry>), (status = 403, body = Problem)))]
+pub async fn audit(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Vec<crate::service::audit::AuditEntry>>> {
+    Ok(Json(
+        app.run(move |s| s.audit_log(&a.actor, q.before, q.limit.unwrap_or(100)))
+            .await?,
+    ))
+}

@@ -413,3 +413,38 @@ mod tests {
         assert_eq!(f[5].1, "%4");
     }
 }
+
+#[derive(Template)]
+#[template(path = "admin_audit.html")]
+struct AuditPage {
+    base: Base,
+    entries: Vec<crate::service::audit::AuditEntry>,
+    next: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct Before {
+    before: Option<u64>,
+}
+
+pub async fn audit(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    axum::extract::Query(b): axum::extract::Query<Before>,
+) -> PageResult {
+    let l = lang(&headers);
+    let actor = auth.0.actor.clone();
+    let entries = app
+        .run(move |s| s.audit_log(&actor, b.before, 100))
+        .await
+        .page(&l)?;
+    let next = (entries.len() == 100)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(render(&AuditPage {
+        base: Base::new(&l, "admin.audit", Some(&auth.0), &app),
+        entries,
+        next,
+    }))
+}
