@@ -732,3 +732,119 @@ async fn extension_merge_void_and_sampling() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn dispatcher_sends_back_and_operator_corrects() {
+    let app = App::new();
+    app.ok(
+        &Who::default(),
+        "POST",
+        "/api/v1/setup",
+        Some(json!({"username":"admin","password":"password-1"})),
+    )
+    .await;
+    let admin = app.login("admin").await;
+    let u = app
+        .ok(
+            &admin,
+            "POST",
+            "/api/v1/units",
+            Some(json!({"name":"区燃气公司"})),
+        )
+        .await["id"]
+        .as_u64()
+        .unwrap();
+    app.ok(
+        &admin,
+        "POST",
+        "/api/v1/categories",
+        Some(json!({"code":"01","name":"供水"})),
+    )
+    .await;
+    app.ok(
+        &admin,
+        "POST",
+        "/api/v1/categories",
+        Some(json!({"code":"02","name":"燃气","default_unit_id": u})),
+    )
+    .await;
+    for (name, role) in [("op", "operator"), ("disp", "dispatcher")] {
+        app.ok(
+            &admin,
+            "POST",
+            "/api/v1/users",
+            Some(json!({"username":name,"password":"password-1","roles":[role]})),
+        )
+        .await;
+    }
+    let (op, disp) = (app.login("op").await, app.login("disp").await);
+    let n = app
+        .ok(&op, "POST", "/api/v1/tickets", Some(json!({"caller_phone":"13800000001","appeal_type":"help","category_code":"01","content":"闻到煤气味"})))
+        .await["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let act = |name: &str| format!("/api/v1/tickets/{n}/actions/{name}");
+    assert_eq!(
+        app.call(&op, "POST", &act("send-back"), Some(json!({"reason":"x"})))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    app.ok(
+        &disp,
+        "POST",
+        &act("send-back"),
+        Some(json!({"reason":"分类应为燃气"})),
+    )
+    .await;
+    let q = app.ok(&op, "GET", "/api/v1/queues", None).await;
+    assert_eq!(q["sent_back"], 1);
+    // Bad corrections are refused whole.
+    let (s, v) = app
+        .call(
+            &op,
+            "POST",
+            &act("correct"),
+            Some(json!({"category_code":"99","urgency":"soon"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 2);
+    let v = app
+        .ok(
+            &op,
+            "POST",
+            &act("correct"),
+            Some(json!({"category_code":"02","appeal_type":"complaint","reason":"已更正"})),
+        )
+        .await;
+    assert_eq!(
+        (v["category_code"].as_str(), v["appeal_type"].as_str()),
+        (Some("02"), Some("complaint"))
+    );
+    assert_eq!(
+        app.ok(&op, "GET", "/api/v1/queues", None).await["sent_back"],
+        0
+    );
+    let ev = app
+        .ok(&op, "GET", &format!("/api/v1/tickets/{n}/events"), None)
+        .await;
+    let last = &ev.as_array().unwrap()[2];
+    assert_eq!(last["action"], "corrected");
+    assert!(last["summary"].as_str().unwrap().contains("01 → 02"));
+    // After dispatch, corrections are refused.
+    app.ok(&disp, "POST", &act("dispatch"), Some(json!({"unit_id": u})))
+        .await;
+    assert_eq!(
+        app.call(
+            &op,
+            "POST",
+            &act("correct"),
+            Some(json!({"title":"新标题"}))
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+}

@@ -13,6 +13,7 @@
 //! memory stays bounded for a million tickets.
 
 mod data;
+pub mod kb;
 
 use std::collections::HashMap;
 

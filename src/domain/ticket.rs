@@ -257,6 +257,13 @@ pub enum EventKind {
     },
     /// Sampled for a callback after being answered at intake.
     SampledForCallback,
+    /// The dispatcher sent the ticket back to the operator for correction
+    /// (reason in `note`); it stays pending dispatch.
+    SentBackToOperator,
+    /// Fields corrected before dispatch: `changes` lists them, old → new.
+    Corrected {
+        changes: String,
+    },
 }
 
 /// One entry of the append-only timeline (一事一档).

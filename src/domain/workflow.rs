@@ -70,6 +70,8 @@ pub enum Action {
     },
     Close,
     Void,
+    /// The dispatcher sends a wrongly registered ticket back to the operator.
+    SendBack,
 }
 
 impl Action {
@@ -90,6 +92,7 @@ impl Action {
             Action::Reopen { .. } => "reopen",
             Action::Close => "close",
             Action::Void => "void",
+            Action::SendBack => "send-back",
         }
     }
 }
@@ -756,6 +759,12 @@ fn apply_to(
             t.stage = None;
             events.push(ev(now, who, EventKind::Closed, &reason));
         }
+        Action::SendBack => {
+            need_role(who, Permission::Dispatch, "退回话务员")?;
+            need_state(t, &[State::PendingDispatch], name)?;
+            let reason = need_text("reason", note, limits::REASON)?;
+            events.push(ev(now, who, EventKind::SentBackToOperator, &reason));
+        }
         Action::Void => {
             need_role(who, Permission::Dispatch, "作废")?;
             if t.state.is_final() {
@@ -771,6 +780,102 @@ fn apply_to(
     }
     t.updated_at = now;
     Ok(events)
+}
+
+/// Corrections to a ticket before it is dispatched (all already
+/// validated by the caller; `None` leaves a field as it is).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Correction {
+    pub appeal_type: Option<AppealType>,
+    pub category_code: Option<String>,
+    pub urgency: Option<super::types::Urgency>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub district: Option<String>,
+    pub street: Option<String>,
+    pub community: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Corrects a ticket that waits for dispatch (operators and dispatchers).
+/// Returns the event listing every change, or a refusal; no change at all
+/// is refused too, so that the timeline never holds empty corrections.
+pub fn correct(
+    t: &mut Ticket,
+    c: &Correction,
+    note: &str,
+    who: &Who,
+    now: Timestamp,
+) -> Result<Vec<Event>, Refusal> {
+    if !(allowed(who.roles, Permission::RegisterTicket) || allowed(who.roles, Permission::Dispatch))
+    {
+        return Err(forbidden(
+            "您的角色不能修改工单 (your roles do not allow correcting tickets)",
+        ));
+    }
+    need_state(t, &[State::PendingDispatch], "correct")?;
+    let mut changes: Vec<String> = vec![];
+    macro_rules! field {
+        ($f:ident, $label:literal) => {
+            if let Some(v) = &c.$f {
+                if &t.$f != v {
+                    changes.push(format!("{}：{} → {}", $label, t.$f, v));
+                    t.$f = v.clone();
+                }
+            }
+        };
+    }
+    if let Some(a) = c.appeal_type {
+        if a == AppealType::Emergency {
+            return Err(invalid(
+                "appeal_type",
+                "不能改为抢险类 (a ticket cannot be changed into an emergency; register a new one)",
+            ));
+        }
+        if t.appeal_type != a {
+            changes.push(format!(
+                "诉求类型：{} → {}",
+                t.appeal_type.label_zh(),
+                a.label_zh()
+            ));
+            t.appeal_type = a;
+        }
+    }
+    if let Some(u) = c.urgency {
+        if t.urgency != u {
+            changes.push(format!(
+                "紧急程度：{} → {}",
+                t.urgency.label_zh(),
+                u.label_zh()
+            ));
+            t.urgency = u;
+        }
+    }
+    field!(category_code, "业务分类");
+    field!(title, "标题");
+    field!(district, "区");
+    field!(street, "街道");
+    field!(community, "社区");
+    field!(address, "地址");
+    if let Some(v) = &c.content {
+        if &t.content != v {
+            changes.push("诉求内容已修改".to_string());
+            t.content = v.clone();
+        }
+    }
+    if changes.is_empty() {
+        return Err(invalid("changes", "没有修改任何内容 (nothing was changed)"));
+    }
+    let secs = now.as_second();
+    t.updated_at = secs;
+    Ok(vec![ev(
+        secs,
+        who,
+        EventKind::Corrected {
+            changes: changes.join("；"),
+        },
+        note,
+    )])
 }
 
 /// Merges `child` (a call about the same event) under `master` (并案).

@@ -1139,3 +1139,74 @@ fn callback_sampling_is_stable_and_near_the_rate() {
         sampled_for_callback(TicketNo::new(20261122, 7), 20)
     );
 }
+
+#[test]
+fn send_back_and_correct_before_dispatch() {
+    let w = World::new();
+    let now = "2026-09-21T10:00:00+08:00";
+    let mut t = ticket(AppealType::Help);
+    assert!(matches!(
+        w.step(&mut t, now, Action::SendBack, "分类错误", OPERATOR),
+        Err(Refusal::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.step(&mut t, now, Action::SendBack, "", DISPATCHER),
+        Err(Refusal::Invalid { .. })
+    ));
+    let e = w
+        .step(
+            &mut t,
+            now,
+            Action::SendBack,
+            "分类错误，应为燃气",
+            DISPATCHER,
+        )
+        .unwrap();
+    assert!(matches!(e[0].kind, EventKind::SentBackToOperator));
+    assert_eq!(t.state, State::PendingDispatch);
+    let fix = Correction {
+        category_code: Some("0102".into()),
+        appeal_type: Some(AppealType::Complaint),
+        ..Default::default()
+    };
+    let e = correct(&mut t, &fix, "", &OPERATOR, at(now)).unwrap();
+    let EventKind::Corrected { changes } = &e[0].kind else {
+        panic!()
+    };
+    assert!(
+        changes.contains("0101 → 0102") && changes.contains("求助 → 投诉"),
+        "{changes}"
+    );
+    assert_eq!(
+        (t.category_code.as_str(), t.appeal_type),
+        ("0102", AppealType::Complaint)
+    );
+    assert!(
+        matches!(
+            correct(&mut t, &fix, "", &OPERATOR, at(now)),
+            Err(Refusal::Invalid { .. })
+        ),
+        "no change"
+    );
+    assert!(matches!(
+        correct(&mut t, &fix, "", &H_L2, at(now)),
+        Err(Refusal::Forbidden(_))
+    ));
+    let em = Correction {
+        appeal_type: Some(AppealType::Emergency),
+        ..Default::default()
+    };
+    assert!(matches!(
+        correct(&mut t, &em, "", &OPERATOR, at(now)),
+        Err(Refusal::Invalid { .. })
+    ));
+    let mut d = in_state(State::AwaitingSignFor);
+    assert!(matches!(
+        correct(&mut d, &fix, "", &DISPATCHER, at(now)),
+        Err(Refusal::Conflict(_))
+    ));
+    assert!(matches!(
+        w.step(&mut d, now, Action::SendBack, "x", DISPATCHER),
+        Err(Refusal::Conflict(_))
+    ));
+}

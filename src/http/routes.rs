@@ -92,6 +92,7 @@ pub fn pages() -> Router<AppState> {
         .route("/tickets", get(pages::list::page))
         .route("/inbox", get(pages::inbox::inbox))
         .route("/queues", get(pages::inbox::queues))
+        .route("/sent-back", get(pages::inbox::sent_back))
         .route("/events", get(pages::inbox::events))
         .route("/tickets/{number}", get(pages::ticket::page))
         .route("/tickets/{number}/act/{action}", post(pages::ticket::act))

@@ -300,7 +300,9 @@ pub fn public_steps(events: &[Event], dir: &Directory) -> Vec<PublicStep> {
             | EventKind::ExtensionRequested { .. }
             | EventKind::ExtensionDecided { .. }
             | EventKind::MergedIn { .. }
-            | EventKind::SampledForCallback => continue,
+            | EventKind::SampledForCallback
+            | EventKind::SentBackToOperator
+            | EventKind::Corrected { .. } => continue,
         };
         out.push(PublicStep {
             at: fmt_time(e.at, dir),

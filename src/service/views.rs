@@ -295,6 +295,8 @@ impl EventView {
             ),
             EventKind::MergedIn { child } => ("merged_in", format!("并入工单 {child}")),
             EventKind::SampledForCallback => ("sampled_for_callback", "抽中回访".to_string()),
+            EventKind::SentBackToOperator => ("sent_back", "退回话务员修改".to_string()),
+            EventKind::Corrected { changes } => ("corrected", format!("修改工单：{changes}")),
             EventKind::ExtensionDecided { approved, until } => (
                 "extension_decided",
                 match (approved, until) {

@@ -71,6 +71,8 @@ pub const INBOX_TABS: &[&str] = &[
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Queues {
     pub pending_dispatch: u64,
+    /// Sent back to operators for correction.
+    pub sent_back: usize,
     pub awaiting_review: u64,
     pub awaiting_callback: u64,
     pub awaiting_decision: u64,
@@ -90,6 +92,121 @@ impl Services {
             units_seen: t.units_seen.clone(),
             emergency: t.appeal_type == AppealType::Emergency || t.urgency == Urgency::Emergency,
         });
+    }
+
+    /// Corrects a ticket before dispatch, every field checked as at intake.
+    pub fn correct(
+        &self,
+        actor: &Actor,
+        number: &str,
+        b: &ActionBody,
+        note: &str,
+    ) -> Result<TicketView> {
+        use crate::domain::ticket::{clean_line, clean_text, limits};
+        let t = self.ticket(actor, number)?;
+        let dir = self.dir();
+        let mut errors = vec![];
+        fn text(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        let appeal_type = text(&b.appeal_type).and_then(|a| {
+            let r = AppealType::parse(a);
+            if r.is_none() {
+                errors.push(FieldError::new(
+                    "appeal_type",
+                    format!("无效的取值“{a}” (unknown value {a})"),
+                ));
+            }
+            r
+        });
+        let urgency = text(&b.urgency).and_then(|u| {
+            let r = Urgency::parse(u);
+            if r.is_none() {
+                errors.push(FieldError::new(
+                    "urgency",
+                    format!("无效的取值“{u}” (unknown value {u})"),
+                ));
+            }
+            r
+        });
+        let category_code = text(&b.category_code).map(|c| {
+            let code = c.split_whitespace().next().unwrap_or("").to_string();
+            match dir.category(&code) {
+                Some(k) if k.enabled => {}
+                _ => errors.push(FieldError::new(
+                    "category_code",
+                    format!("分类 {code} 不存在或已停用 (unknown or disabled category {code})"),
+                )),
+            }
+            code
+        });
+        let mut line = |f: &str, v: &Option<String>, max: usize| {
+            v.as_ref().map(|s| clean_line(f, s, max, &mut errors))
+        };
+        let title = line("title", &b.title, limits::TITLE).filter(|s| !s.is_empty());
+        let district = line("district", &b.district, limits::PLACE);
+        let street = line("street", &b.street, limits::PLACE);
+        let community = line("community", &b.community, limits::PLACE);
+        let address = line("address", &b.address, limits::ADDRESS);
+        let content = b
+            .content
+            .as_ref()
+            .map(|s| clean_text("content", s, limits::CONTENT, &mut errors));
+        if content.as_deref() == Some("") {
+            errors.push(FieldError::new(
+                "content",
+                "诉求内容不能为空 (content cannot be empty)",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let fix = workflow::Correction {
+            appeal_type,
+            category_code,
+            urgency,
+            title,
+            content,
+            district,
+            street,
+            community,
+            address,
+        };
+        let who = Who {
+            id: actor.user.id,
+            roles: &actor.user.roles,
+            unit_id: actor.user.unit_id,
+        };
+        let now = self.now();
+        let updated = self.store.update_ticket(t.number, |t| -> Result<_> {
+            Ok(workflow::correct(t, &fix, note, &who, now)?)
+        })?;
+        Ok(TicketView::new(&updated, actor, &dir, now))
+    }
+
+    /// Tickets the dispatcher sent back to operators and nobody corrected
+    /// yet (still pending dispatch, last step a send-back), oldest first.
+    pub fn sent_back(&self, actor: &Actor) -> Result<Vec<TicketView>> {
+        actor.require(Permission::ReadTickets)?;
+        let q = crate::service::tickets::TicketQuery {
+            state: Some("pending_dispatch".into()),
+            sort: Some("oldest".into()),
+            limit: Some("200".into()),
+            ..Default::default()
+        };
+        let mut out = vec![];
+        for v in self.query_tickets(actor, &q)?.items {
+            let Some(no) = TicketNo::parse(&v.number) else {
+                continue;
+            };
+            let events = self.store.events(no)?;
+            if events.last().is_some_and(|e| {
+                matches!(e.kind, crate::domain::ticket::EventKind::SentBackToOperator)
+            }) {
+                out.push(v);
+            }
+        }
+        Ok(out)
     }
 
     /// Emergencies the viewer can see that still wait for sign-for: sent
@@ -327,6 +444,7 @@ impl Services {
         }
         Ok(Queues {
             pending_dispatch: self.store.count_in_state(State::PendingDispatch)?,
+            sent_back: self.sent_back(actor)?.len(),
             awaiting_review: self.store.count_in_state(State::AwaitingReview)?,
             awaiting_callback: self.store.count_in_state(State::AwaitingCallback)?,
             awaiting_decision: self.store.count_in_state(State::AwaitingDecision)?,
@@ -357,6 +475,8 @@ impl Services {
 /// | `close` | `reason` |
 /// | `merge` | `master` (ticket number), optional `reason` |
 /// | `void` | `reason` |
+/// | `send-back` | `reason` (dispatcher → operator, before dispatch) |
+/// | `correct` | any of `appeal_type`, `category_code`, `urgency`, `title`, `content`, `district`, `street`, `community`, `address`; optional `reason` (before dispatch) |
 #[derive(Clone, Debug, Default, serde::Deserialize, Serialize, ToSchema)]
 #[serde(default)]
 pub struct ActionBody {
@@ -372,6 +492,16 @@ pub struct ActionBody {
     pub comment: Option<String>,
     pub until: Option<String>,
     pub master: Option<String>,
+    /// `correct`: the fields to change (absent ones stay as they are).
+    pub appeal_type: Option<String>,
+    pub category_code: Option<String>,
+    pub urgency: Option<String>,
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub district: Option<String>,
+    pub street: Option<String>,
+    pub community: Option<String>,
+    pub address: Option<String>,
 }
 
 /// Every action name of the API.
@@ -391,6 +521,8 @@ pub const ACTIONS: &[&str] = &[
     "close",
     "merge",
     "void",
+    "send-back",
+    "correct",
 ];
 
 fn need_unit(b: &ActionBody) -> Result<u32> {
@@ -489,6 +621,8 @@ impl Services {
             },
             "close" => Action::Close,
             "void" => Action::Void,
+            "send-back" => Action::SendBack,
+            "correct" => return self.correct(actor, number, &b, &reason),
             "merge" => {
                 let m = b.master.clone().unwrap_or_default();
                 return self.merge(actor, number, m.trim(), &reason);

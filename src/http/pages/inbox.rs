@@ -125,3 +125,25 @@ pub async fn events(
     Sse::new(futures_util::StreamExt::chain(initial, live))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
+
+#[derive(Template)]
+#[template(path = "sent_back.html")]
+struct SentBackPage {
+    base: Base,
+    items: Vec<crate::service::views::TicketView>,
+}
+
+/// Tickets the dispatcher sent back to operators, waiting for correction.
+pub async fn sent_back(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+) -> PageResult {
+    let l = lang(&headers);
+    let actor = auth.0.actor.clone();
+    let items = app.run(move |s| s.sent_back(&actor)).await.page(&l)?;
+    Ok(render(&SentBackPage {
+        base: Base::new(&l, "sent_back.title", Some(&auth.0), &app),
+        items,
+    }))
+}

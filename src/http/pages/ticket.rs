@@ -31,6 +31,8 @@ struct Page {
     proposed_unit: Option<u32>,
     extension: Option<(String, String)>,
     returned_ticket: bool,
+    appeal_types: &'static [crate::domain::types::AppealType],
+    categories: Vec<crate::domain::org::Category>,
 }
 
 impl Page {
@@ -51,7 +53,10 @@ fn available(t: &Ticket, actor: &Actor, has_children: bool) -> Vec<&'static str>
         && actor.user.unit_id == t.unit_id;
     let mut v = vec![];
     match t.state {
-        TState::PendingDispatch if can(Permission::Dispatch) => v.extend(["dispatch", "merge"]),
+        TState::PendingDispatch if can(Permission::Dispatch) => {
+            v.extend(["dispatch", "merge", "send-back", "correct"])
+        }
+        TState::PendingDispatch if can(Permission::RegisterTicket) => v.push("correct"),
         TState::AwaitingSignFor if holder => {
             v.push("sign-for");
             if !t.returned_ticket {
@@ -134,6 +139,13 @@ pub async fn page(
         proposed_unit,
         extension,
         returned_ticket: raw.returned_ticket,
+        appeal_types: &crate::domain::types::AppealType::ALL[..6],
+        categories: dir
+            .categories
+            .iter()
+            .filter(|c| c.enabled)
+            .cloned()
+            .collect(),
     }))
 }
 
@@ -172,6 +184,15 @@ pub async fn act(
         comment: get("comment"),
         until: get("until"),
         master: get("master"),
+        appeal_type: get("appeal_type"),
+        category_code: get("category_code"),
+        urgency: get("urgency"),
+        title: get("title"),
+        content: get("content"),
+        district: get("district"),
+        street: get("street"),
+        community: get("community"),
+        address: get("address"),
     };
     let actor = auth.0.actor.clone();
     let n2 = n.clone();
