@@ -1,4 +1,5 @@
-//! The command line (shared/API.md): serve, demo, healthcheck and recovery.
+//! The command line (shared/API.md): serve, demo, healthcheck, backup,
+//! verify, restore and recovery.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -88,6 +89,31 @@ enum Cmd {
         #[arg(long, default_value_t = 300)]
         queries: usize,
     },
+    /// Write a verified backup file of the data dir into folder TO; prints its path.
+    Backup {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Folder to write the backup file to (must exist, e.g. a USB drive).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check a backup file; exit non-zero with the reason if it is bad.
+    Verify {
+        /// The backup file (hotline-backup-….hlbk).
+        file: PathBuf,
+    },
+    /// Verify a backup file, then restore it into the data dir (the current
+    /// data is moved aside to DIR.before-restore-<time>, never deleted).
+    /// The server must be stopped.
+    Restore {
+        /// The backup file (hotline-backup-….hlbk).
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Set a user's password (recovery).
     ResetPassword {
         #[command(flatten)]
@@ -157,6 +183,21 @@ pub fn run() -> ExitCode {
             println!("created administrator {} (id {})", u.username, u.id);
             Ok(())
         }),
+        Cmd::Backup { dir, to } => backup(dir.data_dir, &to),
+        Cmd::Verify { file } => crate::backup::verify(&file)
+            .map(|v| {
+                println!("ok: {} verifies ({} bytes)", v.path, v.size);
+                println!("{}", v.manifest.summary());
+            })
+            .map_err(|e| e.to_string()),
+        Cmd::Restore { file, dir, yes } => {
+            // Not through Config::resolve: a damaged hotline.toml must not
+            // stand in the way of a restore.
+            let data_dir = dir
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR));
+            crate::backup::restore::restore_cli(&file, &data_dir, yes)
+        }
         Cmd::ResetPassword {
             dir,
             username,
@@ -243,6 +284,7 @@ fn serve(
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let state = AppState::new(svc, cfg.dev_clock);
         crate::http::spawn_sweeper(state.clone());
+        crate::backup::spawn_scheduler(state.clone());
         let app = crate::build_app(state);
         let local = format!("http://127.0.0.1:{}/", addr.port());
         println!(
@@ -322,6 +364,39 @@ fn demo(dir: Option<PathBuf>, tickets: u64, password: String, seed: u64) -> Resu
             a.unit.clone().unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+/// `hotline backup`: the server must not hold the data file (use the
+/// administration page or the API while it runs).
+fn backup(dir: Option<PathBuf>, to: &std::path::Path) -> Result<(), String> {
+    let cfg = Config::resolve(dir, None, false, false)?;
+    if crate::backup::restore::data_in_use(&cfg.data_dir) {
+        return Err(format!(
+            "热线服务正在运行并使用 {}：请在“系统管理 → 数据备份”页面备份，或调用 POST /api/v1/admin/backups (the server is running on this data folder: back up from the administration page /admin/backup or with POST /api/v1/admin/backups)",
+            cfg.data_dir.display()
+        ));
+    }
+    if !cfg.db_path().exists() {
+        return Err(format!(
+            "{} 中没有数据 (there is no data in this folder)",
+            cfg.data_dir.display()
+        ));
+    }
+    let svc = crate::open_services(&cfg)?;
+    eprintln!(
+        "backing up {} to {} …",
+        cfg.data_dir.display(),
+        to.display()
+    );
+    let done = svc.run_backup(to, "manual").map_err(|e| e.to_string())?;
+    eprintln!(
+        "written and verified in {:.1}s, {:.1} MB:",
+        done.seconds,
+        done.size as f64 / 1e6
+    );
+    eprintln!("{}", done.manifest.summary());
+    println!("{}", done.path);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! See docs/ARCHITECTURE.md for the map. `build_app` is what `serve` runs
 //! and what every test runs.
 
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod clock;

@@ -23,17 +23,34 @@ mod tests {
             for f in ["title", "answer", "category", "department"] {
                 assert!(!a[f].as_str().unwrap_or("").is_empty(), "{id}.{f}");
             }
-            assert!(matches!(a["kind"].as_str(), Some("article" | "faq")), "{id}");
-            assert!(a["valid_from"].as_str().unwrap().parse::<jiff::civil::Date>().is_ok(), "{id}");
+            assert!(
+                matches!(a["kind"].as_str(), Some("article" | "faq")),
+                "{id}"
+            );
+            assert!(
+                a["valid_from"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<jiff::civil::Date>()
+                    .is_ok(),
+                "{id}"
+            );
         }
         let queries: Vec<serde_json::Value> = serde_json::from_str(QUERIES_JSON).unwrap();
         assert!(queries.len() >= 60);
         for q in &queries {
             for e in q["expect"].as_array().unwrap() {
-                assert!(ids.contains(e.as_str().unwrap()), "query {} expects unknown {e}", q["q"]);
+                assert!(
+                    ids.contains(e.as_str().unwrap()),
+                    "query {} expects unknown {e}",
+                    q["q"]
+                );
             }
         }
-        let groups: Vec<&str> = SYNONYMS_TXT.lines().filter(|l| !l.trim().is_empty()).collect();
+        let groups: Vec<&str> = SYNONYMS_TXT
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
         assert!(groups.len() >= 40);
         assert!(groups.iter().all(|g| g.split(',').count() >= 2));
     }

@@ -841,15 +841,15 @@ pub fn correct(
             t.appeal_type = a;
         }
     }
-    if let Some(u) = c.urgency {
-        if t.urgency != u {
-            changes.push(format!(
-                "紧急程度：{} → {}",
-                t.urgency.label_zh(),
-                u.label_zh()
-            ));
-            t.urgency = u;
-        }
+    if let Some(u) = c.urgency
+        && t.urgency != u
+    {
+        changes.push(format!(
+            "紧急程度：{} → {}",
+            t.urgency.label_zh(),
+            u.label_zh()
+        ));
+        t.urgency = u;
     }
     field!(category_code, "业务分类");
     field!(title, "标题");
@@ -857,11 +857,11 @@ pub fn correct(
     field!(street, "街道");
     field!(community, "社区");
     field!(address, "地址");
-    if let Some(v) = &c.content {
-        if &t.content != v {
-            changes.push("诉求内容已修改".to_string());
-            t.content = v.clone();
-        }
+    if let Some(v) = &c.content
+        && &t.content != v
+    {
+        changes.push("诉求内容已修改".to_string());
+        t.content = v.clone();
     }
     if changes.is_empty() {
         return Err(invalid("changes", "没有修改任何内容 (nothing was changed)"));

@@ -1,0 +1,421 @@
+//! A consistent copy of the live database, taken while it keeps working.
+//!
+//! One redb read transaction sees the data as of one commit; writers go on
+//! committing beside it (redb keeps the pages the reader needs). Every table
+//! of `store/tables.rs` is copied row by row from that transaction into a
+//! fresh redb file, a hundred thousand rows per commit so that the copy's
+//! memory stays bounded. The copy is a complete, cleanly closed data file of
+//! the same schema version.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use redb::{
+    Database, Durability, Key, MultimapTableHandle, ReadTransaction, ReadableDatabase,
+    ReadableTable, ReadableTableMetadata, StorageBackend, TableDefinition, TableError, TableHandle,
+    Value,
+};
+
+use crate::store::tables::*;
+use crate::store::{Store, StoreError};
+
+/// Rows per commit while copying: bounds the dirty pages held in memory.
+const ROWS_PER_COMMIT: u64 = 100_000;
+/// Page cache of the copy (the live store has its own).
+const COPY_CACHE: usize = 64 << 20;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// What a data file holds, as the manifest counts it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbFacts {
+    pub schema_version: u32,
+    pub tickets: u64,
+    pub events: u64,
+    pub users: u64,
+    pub units: u64,
+    pub categories: u64,
+    pub center: String,
+    pub timezone: String,
+}
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+macro_rules! every_table {
+    ($($t:ident),* $(,)?) => {
+        /// The name of every table a backup copies (all of `tables.rs`).
+        pub fn table_names() -> Vec<&'static str> {
+            vec![$($t.name()),*]
+        }
+
+        fn copy_every_table(r: &ReadTransaction, dst: &Database) -> Result<()> {
+            $(copy_table(r, dst, $t)?;)*
+            Ok(())
+        }
+    };
+}
+
+every_table!(
+    META,
+    SETTINGS,
+    CALENDAR,
+    USERS,
+    USERNAMES,
+    UNITS,
+    CATEGORIES,
+    SESSIONS,
+    API_TOKENS,
+    TICKETS,
+    EVENTS,
+    IDX_PHONE,
+    IDX_CATEGORY,
+    IDX_DISTRICT,
+    IDX_STATE,
+    IDX_UNIT_STATE,
+    IDX_UNIT_SEEN,
+    IDX_STATE_DUE,
+    AUDIT,
+);
+
+fn copy_table<K: Key + 'static, V: Value + 'static>(
+    r: &ReadTransaction,
+    dst: &Database,
+    def: TableDefinition<K, V>,
+) -> Result<u64> {
+    let src = match r.open_table(def) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let mut rows = src.iter()?;
+    let mut n = 0u64;
+    loop {
+        let mut w = dst.begin_write()?;
+        // The copy needs no durability of its own: it is read back into
+        // the archive, which is flushed and verified as a whole.
+        w.set_durability(Durability::None).map_err(db_err)?;
+        let mut more = false;
+        {
+            let mut t = w.open_table(def)?;
+            for row in rows.by_ref() {
+                let (k, v) = row?;
+                t.insert(k.value(), v.value())?;
+                n += 1;
+                if n.is_multiple_of(ROWS_PER_COMMIT) {
+                    more = true;
+                    break;
+                }
+            }
+        }
+        w.commit()?;
+        if !more {
+            return Ok(n);
+        }
+    }
+}
+
+fn len_of<K: Key + 'static, V: Value + 'static>(
+    r: &ReadTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<u64> {
+    match r.open_table(def) {
+        Ok(t) => Ok(t.len()?),
+        Err(TableError::TableDoesNotExist(_)) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Counts, schema version and center name as one read transaction sees them.
+pub fn facts_in(r: &ReadTransaction) -> Result<DbFacts> {
+    let mut f = DbFacts {
+        tickets: len_of(r, TICKETS)?,
+        events: len_of(r, EVENTS)?,
+        users: len_of(r, USERS)?,
+        units: len_of(r, UNITS)?,
+        categories: len_of(r, CATEGORIES)?,
+        ..Default::default()
+    };
+    match r.open_table(META) {
+        Ok(meta) => {
+            if let Some(v) = meta.get("schema_version")? {
+                let b: [u8; 4] = v
+                    .value()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("schema_version is not 4 bytes".into()))?;
+                f.schema_version = u32::from_le_bytes(b);
+            }
+        }
+        Err(TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    // Read leniently: a file of another schema version may hold other
+    // settings; only the name and the zone are needed here.
+    match r.open_table(SETTINGS) {
+        Ok(t) => {
+            if let Some(v) = t.get(crate::store::settings::KEY)? {
+                let j: serde_json::Value = serde_json::from_slice(v.value()).unwrap_or_default();
+                f.center = j["center_name"].as_str().unwrap_or("").to_string();
+                f.timezone = j["timezone"].as_str().unwrap_or("").to_string();
+            }
+        }
+        Err(TableError::TableDoesNotExist(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(f)
+}
+
+/// Facts of a database opened any way.
+pub fn facts_of(db: &impl ReadableDatabase) -> Result<DbFacts> {
+    facts_in(&db.begin_read()?)
+}
+
+/// Refuses a file holding a table this module does not know: a backup
+/// must never silently leave data out.
+fn check_known_tables(r: &ReadTransaction) -> Result<()> {
+    let known = table_names();
+    for t in r.list_tables()? {
+        if !known.contains(&t.name()) {
+            return Err(StoreError::Db(format!(
+                "table {:?} is not known to the backup module (src/backup/snapshot.rs): refusing to make an incomplete backup",
+                t.name()
+            )));
+        }
+    }
+    if let Some(t) = r.list_multimap_tables()?.next() {
+        return Err(StoreError::Db(format!(
+            "multimap table {:?} is not known to the backup module",
+            t.name()
+        )));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Writes a consistent copy of the whole database into `backend` (new,
+    /// empty storage) while writers go on; returns what the copy holds.
+    pub(crate) fn snapshot_into(&self, backend: impl StorageBackend) -> Result<DbFacts> {
+        let r = self.read()?;
+        check_known_tables(&r)?;
+        let facts = facts_in(&r)?;
+        let dst = Database::builder()
+            .set_cache_size(COPY_CACHE)
+            .create_with_backend(backend)?;
+        copy_every_table(&r, &dst)?;
+        drop(r);
+        dst.close()?;
+        Ok(facts)
+    }
+}
+
+/// Where the copy of the database goes: a region of the backup file that
+/// starts at `base`, so that the database is written once, in place, and
+/// never staged on the data disk. It never flushes (the whole archive is
+/// flushed and verified at the end) but starts writeback every 32 MiB so
+/// that dirty pages do not pile up into one long flush.
+#[derive(Debug)]
+pub struct InArchive {
+    pub file: File,
+    pub base: u64,
+    /// The database's length (shared: redb owns the backend).
+    pub len: Arc<AtomicU64>,
+    /// No byte at or past this file offset may be written (simulates a
+    /// full target).
+    pub limit: Option<u64>,
+    /// The kind of the first write error, to report it in words.
+    pub error: Arc<Mutex<Option<io::ErrorKind>>>,
+    pub unflushed: AtomicU64,
+}
+
+impl InArchive {
+    fn fail(&self, e: io::Error) -> io::Error {
+        let mut g = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        g.get_or_insert(e.kind());
+        e
+    }
+
+    fn check_limit(&self, end: u64) -> io::Result<()> {
+        match self.limit {
+            Some(l) if self.base + end > l => Err(self.fail(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "No space left on device (simulated)",
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl StorageBackend for InArchive {
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.len.load(Ordering::SeqCst))
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        read_exact_at(&self.file, out, self.base + offset)
+    }
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.check_limit(len)?;
+        self.file
+            .set_len(self.base + len)
+            .map_err(|e| self.fail(e))?;
+        self.len.store(len, Ordering::SeqCst);
+        Ok(())
+    }
+    fn sync_data(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.check_limit(offset + data.len() as u64)?;
+        write_all_at(&self.file, data, self.base + offset).map_err(|e| self.fail(e))?;
+        let n = self
+            .unflushed
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        if n >= WRITEBACK_EVERY && std::env::var_os("HL_NO_WB").is_none() {
+            self.unflushed.store(0, Ordering::Relaxed);
+            start_writeback(&self.file);
+        }
+        Ok(())
+    }
+}
+
+/// Bytes written between two starts of writeback.
+pub const WRITEBACK_EVERY: u64 = 32 << 20;
+
+/// Asks the kernel to start writing a file's dirty pages now, without
+/// waiting for them (Linux); elsewhere nothing.
+pub fn start_writeback(file: &File) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: sync_file_range only starts writeback of an open
+        // descriptor that this function borrows; it touches no memory.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = file;
+}
+
+/// Writes all of `data` at `offset` of `file`.
+pub fn write_all_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < data.len() {
+            let n = std::os::windows::fs::FileExt::seek_write(
+                file,
+                &data[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "failed to write whole buffer",
+                ));
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Reads `out.len()` bytes at `offset` of `file`.
+pub fn read_exact_at(file: &File, out: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, out, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < out.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut out[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "failed to fill whole buffer",
+                ));
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// A read-only window on a database stored inside a backup file, so that
+/// a backup's database is opened where it lies, without extracting it.
+#[derive(Debug)]
+pub struct Slice {
+    pub file: File,
+    pub offset: u64,
+    pub len: u64,
+}
+
+fn read_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "a database inside a backup file is read-only",
+    )
+}
+
+impl StorageBackend for Slice {
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.len)
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        if offset.saturating_add(out.len() as u64) > self.len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "read past the end of the database member",
+            ));
+        }
+        read_exact_at(&self.file, out, self.offset + offset)
+    }
+    fn set_len(&self, _: u64) -> io::Result<()> {
+        Err(read_only())
+    }
+    fn sync_data(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn write(&self, _: u64, _: &[u8]) -> io::Result<()> {
+        Err(read_only())
+    }
+}
+
+/// Opens the database member of a backup file read-only and counts it.
+pub fn facts_in_slice(slice: Slice) -> Result<DbFacts> {
+    let db = redb::Builder::new()
+        .set_cache_size(16 << 20)
+        .open_read_only_with_backend(slice)?;
+    facts_of(&db)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every table declared in `store/tables.rs` is copied.
+    #[test]
+    fn every_declared_table_is_copied() {
+        let src = include_str!("../store/tables.rs");
+        let declared: Vec<&str> = src
+            .split("TableDefinition::new(\"")
+            .skip(1)
+            .map(|p| &p[..p.find('"').unwrap()])
+            .collect();
+        let mut copied = super::table_names();
+        let mut declared_sorted = declared.clone();
+        copied.sort();
+        declared_sorted.sort();
+        assert_eq!(copied, declared_sorted);
+    }
+}
