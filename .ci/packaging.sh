@@ -244,6 +244,7 @@ windows() {
   grep -q "hotline-${version}-windows-x64/hotline.exe" "$tmp/ziplist" || fail "no hotline.exe in the zip"
 
   echo "== wine prefix (test-only ProcessPrng stand-in: wine 8 lacks bcryptprimitives.dll)"
+  local real_home="$HOME"
   export WINEPREFIX="$tmp/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" HOME="$tmp/home"
   unset DISPLAY WAYLAND_DISPLAY
   mkdir -p "$HOME/Desktop"
@@ -290,7 +291,7 @@ windows() {
 
   local up; up="$(echo "$version" | awk -F. '{print $1"."$2"."$3+1}')"
   echo "== upgrade in place: msiexec /i an MSI of version $up (same UpgradeCode)"
-  HOTLINE_MSI_VERSION="$up" DIST="$tmp/dist2" bash packaging/windows/build-windows.sh --msi-only >/dev/null
+  HOME="$real_home" HOTLINE_MSI_VERSION="$up" DIST="$tmp/dist2" bash packaging/windows/build-windows.sh --msi-only >/dev/null
   "$wine" msiexec /i "Z:${tmp//\//\\}\\dist2\\hotline-$up-x64.msi" /qn
   "$wine" reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s | tr -d '\r' \
     | grep -A1 -E 'DisplayName +REG_SZ +Hotline$' | grep DisplayVersion | tee "$tmp/versions"
@@ -308,8 +309,13 @@ windows() {
   echo "== packaging windows: all checks passed in $((SECONDS - t0)) s"
 }
 
-case "${1:-linux}" in
-  linux) linux ;;
-  windows) windows ;;
-  *) echo "usage: $0 linux|windows" >&2; exit 2 ;;
-esac
+main() {
+  case "${1:-}" in
+    linux) linux ;;
+    windows) windows ;;
+    *) echo "usage: $0 linux|windows" >&2; exit 2 ;;
+  esac
+}
+
+# On one line, so that bash has read all of it before running it.
+main "$@"; exit $?

@@ -6,7 +6,7 @@
 //! pages are for administrators only; the nightly schedule.
 //!
 //! `bench_backup_1m` (ignored) measures a large data dir:
-//! `HOTLINE_BENCH_DIR=/tmp/copy-of-bench1m cargo test --release --test backup -- --ignored --nocapture`.
+//! `HOTLINE_BENCH_DIR=/tmp/copy-of-bench1m [HOTLINE_BENCH_TARGET=/other/disk] cargo test --release --test backup -- --ignored --nocapture`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -1407,7 +1407,11 @@ fn bench_backup_1m() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
         .try_init();
-    let target = PathBuf::from(format!("{}-backups", dir.display()));
+    // HOTLINE_BENCH_TARGET: where to write (default beside the data dir, on
+    // the same disk: the worst case for users' latency).
+    let target = std::env::var_os("HOTLINE_BENCH_TARGET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(format!("{}-backups", dir.display())));
     let restored = PathBuf::from(format!("{}-restored", dir.display()));
     let _ = std::fs::remove_dir_all(&target);
     let _ = std::fs::remove_dir_all(&restored);

@@ -272,7 +272,7 @@ impl StorageBackend for InArchive {
         let n = self
             .unflushed
             .fetch_add(data.len() as u64, Ordering::Relaxed);
-        if n >= WRITEBACK_EVERY && std::env::var_os("HL_NO_WB").is_none() {
+        if n >= WRITEBACK_EVERY {
             self.unflushed.store(0, Ordering::Relaxed);
             start_writeback(&self.file);
         }
