@@ -105,7 +105,8 @@ pub struct LastAttempt {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct BackupState {
-    /// The folder of the last backup made by hand (the form's default).
+    /// The folder of the last successful backup made by hand (the form's
+    /// default).
     pub last_target: String,
     pub last_success: Option<LastSuccess>,
     pub last_attempt: Option<LastAttempt>,
@@ -153,7 +154,9 @@ pub fn record(
 ) {
     let r = update(data_dir, |s| {
         let at = now.to_string();
-        if trigger == "manual" {
+        // The form offers the folder of the last successful backup made by
+        // hand (a mistyped folder does not replace it).
+        if trigger == "manual" && outcome.is_ok() {
             s.last_target = target.display().to_string();
         }
         s.last_attempt = Some(LastAttempt {

@@ -64,7 +64,8 @@ pub async fn create_backup(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// The folder; default: the folder of the last backup made by hand.
+    /// The folder; default: the folder of the last successful backup made
+    /// by hand (else the nightly backup's folder).
     pub dir: Option<String>,
 }
 
