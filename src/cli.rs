@@ -24,7 +24,8 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct DataDir {
-    /// Data directory (default ./hotline-data).
+    /// Data directory (default ./hotline-data; on Windows %ProgramData%\Hotline
+    /// when installed, else hotline-data beside hotline.exe).
     #[arg(long, env = "HOTLINE_DATA_DIR")]
     data_dir: Option<PathBuf>,
 }
@@ -193,9 +194,7 @@ pub fn run() -> ExitCode {
         Cmd::Restore { file, dir, yes } => {
             // Not through Config::resolve: a damaged hotline.toml must not
             // stand in the way of a restore.
-            let data_dir = dir
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DATA_DIR));
+            let data_dir = dir.data_dir.unwrap_or_else(crate::config::default_data_dir);
             crate::backup::restore::restore_cli(&file, &data_dir, yes)
         }
         Cmd::ResetPassword {
@@ -214,6 +213,13 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hotline: {e}");
+            // Started by a double-click on Windows: the console window
+            // would close before anyone could read why.
+            if cfg!(windows) && std::env::args_os().len() <= 1 {
+                eprintln!("按回车键关闭窗口 (press Enter to close)");
+                let mut s = String::new();
+                let _ = std::io::stdin().read_line(&mut s);
+            }
             ExitCode::FAILURE
         }
     }
@@ -225,6 +231,8 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Windows consoles show escape codes as text unless asked otherwise.
+        .with_ansi(!cfg!(windows))
         .try_init();
 }
 
@@ -265,7 +273,40 @@ fn serve(
         println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         return Ok(());
     }
-    let svc = crate::open_services(&cfg)?;
+    // The port first: a second start (double-click while it runs) finds
+    // the first one and just opens the browser on it.
+    let std_listener = match std::net::TcpListener::bind(cfg.listen) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let local = format!("http://127.0.0.1:{}/", cfg.listen.port());
+            if probe_health(&local).is_ok() {
+                println!("Hotline 已在运行 (already running): {local}");
+                if cfg.open_browser && has_desktop() {
+                    let _ = open::that_detached(&local);
+                }
+                return Ok(());
+            }
+            return Err(format!(
+                "端口 {} 已被其他程序占用 (port in use by another program): {e}; \
+                 use --listen 0.0.0.0:PORT or `listen` in hotline.toml",
+                cfg.listen.port()
+            ));
+        }
+        Err(e) => return Err(format!("cannot listen on {}: {e}", cfg.listen)),
+    };
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| e.to_string())?;
+    let svc = crate::open_services(&cfg).map_err(|e| {
+        if e.contains("already open") {
+            format!(
+                "{e}: 数据目录 {} 正被另一个 Hotline 使用 (another Hotline uses this data folder)",
+                cfg.data_dir.display()
+            )
+        } else {
+            e
+        }
+    })?;
     // Cards reached while the server was off are recorded before serving.
     svc.sweep_cards().map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -273,19 +314,13 @@ fn serve(
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot listen on {}: {e} (is another copy running? use --listen)",
-                    cfg.listen
-                )
-            })?;
+        let listener =
+            tokio::net::TcpListener::from_std(std_listener).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let state = AppState::new(svc, cfg.dev_clock);
         crate::http::spawn_sweeper(state.clone());
         crate::backup::spawn_scheduler(state.clone());
-        let app = crate::build_app(state);
+        let app = crate::build_app(state.clone());
         let local = format!("http://127.0.0.1:{}/", addr.port());
         println!(
             "Hotline {} serving data in {}",
@@ -299,19 +334,35 @@ fn serve(
         if cfg.dev_clock {
             println!("  DEV CLOCK ON: POST /api/v1/dev/clock moves time (never use in production)");
         }
+        println!("  按 Ctrl+C 停止 (Ctrl+C stops the server)");
         tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
         if cfg.open_browser && has_desktop() {
             let _ = open::that_detached(&local);
         }
-        axum::serve(
+        let stopping = state.clone();
+        let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+            tracing::info!("stopping: finishing the requests under way");
+            stopping.begin_shutdown();
+        });
+        // A request that does not finish within 10 s of Ctrl+C does not
+        // keep the program from stopping (every change is already committed
+        // or not at all).
+        let deadline = async move {
+            state.shutting_down().await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        };
+        tokio::select! {
+            r = server => r.map_err(|e| e.to_string()),
+            () = deadline => {
+                tracing::warn!("requests still open 10 s after Ctrl+C; stopping anyway");
+                Ok(())
+            }
+        }
     })
 }
 
@@ -401,6 +452,13 @@ fn backup(dir: Option<PathBuf>, to: &std::path::Path) -> Result<(), String> {
 }
 
 fn healthcheck(url: &str) -> Result<(), String> {
+    probe_health(url)?;
+    println!("ok");
+    Ok(())
+}
+
+/// Ok when a Hotline answers `GET /healthz` at `url` (http:// only).
+fn probe_health(url: &str) -> Result<(), String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or("only http:// URLs are supported")?;
@@ -421,7 +479,6 @@ fn healthcheck(url: &str) -> Result<(), String> {
     let mut buf = String::new();
     std::io::Read::read_to_string(&mut s, &mut buf).map_err(|e| e.to_string())?;
     if buf.starts_with("HTTP/1.1 200") && buf.contains("\"status\":\"ok\"") {
-        println!("ok");
         Ok(())
     } else {
         Err(format!(

@@ -10,6 +10,66 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 pub const DEFAULT_DATA_DIR: &str = "./hotline-data";
 pub const CONFIG_FILE: &str = "hotline.toml";
 
+/// Where the data lives when neither a flag, the environment nor a
+/// shortcut names a folder: `./hotline-data` on Linux (the installed
+/// service passes `/var/lib/hotline`); on Windows `%ProgramData%\Hotline`
+/// when the program was installed under Program Files, otherwise a
+/// `hotline-data` folder beside the exe (portable: unzip and double-click).
+pub fn default_data_dir() -> PathBuf {
+    if cfg!(windows) {
+        let var = |k: &str| std::env::var_os(k).map(PathBuf::from);
+        let program_files: Vec<PathBuf> = ["ProgramFiles", "ProgramFiles(x86)", "ProgramW6432"]
+            .iter()
+            .filter_map(|k| var(k))
+            .collect();
+        windows_data_dir(
+            std::env::current_exe().ok().as_deref(),
+            &program_files,
+            var("ProgramData").as_deref(),
+        )
+    } else {
+        PathBuf::from(DEFAULT_DATA_DIR)
+    }
+}
+
+/// The Windows rule of [`default_data_dir`], pure so that it is tested
+/// everywhere. Windows paths compare without regard to case.
+pub fn windows_data_dir(
+    exe: Option<&std::path::Path>,
+    program_files: &[PathBuf],
+    program_data: Option<&std::path::Path>,
+) -> PathBuf {
+    let Some(exe) = exe else {
+        return PathBuf::from(DEFAULT_DATA_DIR);
+    };
+    let norm = |p: &std::path::Path| {
+        let s = p.to_string_lossy().replace('/', "\\").to_lowercase();
+        if s.ends_with('\\') { s } else { s + "\\" }
+    };
+    let exe_s = norm(exe);
+    let installed = program_files
+        .iter()
+        .any(|pf| !pf.as_os_str().is_empty() && exe_s.starts_with(&norm(pf)));
+    match (installed, program_data) {
+        (true, Some(pd)) => join_windows(pd, "Hotline"),
+        _ => {
+            // The folder of the exe: everything before its last separator.
+            let s = exe.to_string_lossy();
+            match s.rfind(['\\', '/']) {
+                Some(i) => join_windows(std::path::Path::new(&s[..i]), "hotline-data"),
+                None => PathBuf::from(DEFAULT_DATA_DIR),
+            }
+        }
+    }
+}
+
+/// `dir\name` with Windows' separator (a Linux `Path::join` would use `/`).
+fn join_windows(dir: &std::path::Path, name: &str) -> PathBuf {
+    let d = dir.to_string_lossy();
+    let d = d.trim_end_matches(['\\', '/']);
+    PathBuf::from(format!("{d}\\{name}"))
+}
+
 /// Settings the file may hold.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +97,7 @@ impl Config {
         dev_clock: bool,
         open_browser: bool,
     ) -> Result<Config, String> {
-        let data_dir = data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let data_dir = data_dir.unwrap_or_else(default_data_dir);
         let file_path = data_dir.join(CONFIG_FILE);
         let file: FileConfig = match std::fs::read_to_string(&file_path) {
             Ok(s) => toml::from_str(&s).map_err(|e| format!("{}: {e}", file_path.display()))?,
@@ -71,6 +131,57 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_default_data_dir() {
+        let pf = [
+            PathBuf::from(r"C:\Program Files"),
+            PathBuf::from(r"C:\Program Files (x86)"),
+        ];
+        let pd = PathBuf::from(r"C:\ProgramData");
+        let d = |exe: &str| windows_data_dir(Some(std::path::Path::new(exe)), &pf, Some(&pd));
+        // Installed by the MSI: data in ProgramData, whatever the case.
+        assert_eq!(
+            d(r"C:\Program Files\Hotline\hotline.exe"),
+            PathBuf::from(r"C:\ProgramData\Hotline")
+        );
+        assert_eq!(
+            d(r"c:\program files\HOTLINE\hotline.exe"),
+            PathBuf::from(r"C:\ProgramData\Hotline")
+        );
+        assert_eq!(
+            d(r"C:\Program Files (x86)\Hotline\hotline.exe"),
+            PathBuf::from(r"C:\ProgramData\Hotline")
+        );
+        // Portable: beside the exe. "Program Files Extra" is not under "Program Files".
+        assert_eq!(
+            d(r"D:\热线\hotline.exe"),
+            PathBuf::from(r"D:\热线\hotline-data")
+        );
+        assert_eq!(
+            d(r"C:\Program Files Extra\hotline.exe"),
+            PathBuf::from(r"C:\Program Files Extra\hotline-data")
+        );
+        assert_eq!(d(r"E:\hotline.exe"), PathBuf::from(r"E:\hotline-data"));
+        // No ProgramData variable: fall back to portable.
+        assert_eq!(
+            windows_data_dir(
+                Some(std::path::Path::new(
+                    r"C:\Program Files\Hotline\hotline.exe"
+                )),
+                &pf,
+                None
+            ),
+            PathBuf::from(r"C:\Program Files\Hotline\hotline-data")
+        );
+        assert_eq!(
+            windows_data_dir(None, &pf, Some(&pd)),
+            PathBuf::from(DEFAULT_DATA_DIR)
+        );
+        if !cfg!(windows) {
+            assert_eq!(default_data_dir(), PathBuf::from(DEFAULT_DATA_DIR));
+        }
+    }
 
     #[test]
     fn precedence_and_validation() {

@@ -25,6 +25,9 @@ pub struct AppState {
     pub dev_clock: bool,
     /// Bounds concurrent password hashing (CPU and memory heavy).
     pub hash_permits: Arc<Semaphore>,
+    /// Set once when the server is asked to stop: long-lived responses
+    /// (the live event streams) end so that shutdown does not wait on them.
+    shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -33,6 +36,20 @@ impl AppState {
             svc: Arc::new(svc),
             dev_clock,
             hash_permits: Arc::new(Semaphore::new(2)),
+            shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
+    /// Tells long-lived responses to end (the server is stopping).
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Completes once `begin_shutdown` has been called.
+    pub fn shutting_down(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|stopping| *stopping).await;
         }
     }
 

@@ -122,8 +122,13 @@ pub async fn events(
             }
         }
     });
-    Sse::new(futures_util::StreamExt::chain(initial, live))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // The stream ends when the server stops, so that a graceful shutdown
+    // does not wait for every open tab.
+    let stream = futures_util::StreamExt::take_until(
+        futures_util::StreamExt::chain(initial, live),
+        app.shutting_down(),
+    );
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 #[derive(Template)]
