@@ -440,7 +440,26 @@ fn backup(dir: Option<PathBuf>, to: &std::path::Path) -> Result<(), String> {
         cfg.data_dir.display(),
         to.display()
     );
-    let done = svc.run_backup(to, "manual").map_err(|e| e.to_string())?;
+    let done = std::thread::scope(|sc| {
+        let job = sc.spawn(|| svc.run_backup(to, "manual"));
+        while !job.is_finished() {
+            if let Some(p) = svc.backup_progress() {
+                let bar = "#".repeat(p.percent as usize / 4);
+                eprint!(
+                    "\r  [{bar:<25}] {:>3}%  {:<6} {:>6.0} / {:.0} MB ",
+                    p.percent,
+                    p.phase_zh,
+                    p.done_bytes as f64 / 1e6,
+                    p.total_bytes as f64 / 1e6
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        eprintln!();
+        job.join()
+            .map_err(|_| "the backup thread panicked".to_string())?
+            .map_err(|e| e.to_string())
+    })?;
     eprintln!(
         "written and verified in {:.1}s, {:.1} MB:",
         done.seconds,

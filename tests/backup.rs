@@ -6,7 +6,7 @@
 //! pages are for administrators only; the nightly schedule.
 //!
 //! `bench_backup_1m` (ignored) measures a large data dir:
-//! `HOTLINE_BENCH_DIR=/tmp/copy-of-bench1m [HOTLINE_BENCH_TARGET=/other/disk] cargo test --release --test backup -- --ignored --nocapture`.
+//! `HOTLINE_BENCH_DIR=/tmp/copy-of-bench1m [HOTLINE_BENCH_TARGET=/other/disk] [HOTLINE_BENCH_ATTACHMENTS=2000] cargo test --release --test backup -- --ignored --nocapture`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -245,6 +245,55 @@ fn restore_into(file: &Path, dir: &Path) -> Result<backup::restore::Restored, Ba
 }
 
 // -------------------------------------------------------------------- tests
+
+/// The terminal's bar and the page read how far a backup is: bytes of an
+/// estimate per phase, ending in verification; idle when none runs.
+#[test]
+fn backup_reports_its_progress() {
+    let t = TempDir::new("progress");
+    let data = t.join("data");
+    let usb = t.join("usb");
+    std::fs::create_dir_all(&usb).unwrap();
+    let w = world(&data, 30);
+    assert!(w.svc.backup_progress().is_none(), "idle: no progress");
+    let status = w.svc.backup_status(&w.admin).unwrap();
+    assert!(!status.running && status.progress.is_none());
+    let progress = std::sync::Arc::new(backup::Progress::default());
+    assert_eq!(progress.view().phase, "starting");
+    assert_eq!(progress.view().percent, 0);
+    let done = backup::back_up(
+        &w.svc.store,
+        &data,
+        &usb,
+        jiff::Timestamp::now(),
+        &Options {
+            progress: Some(progress.clone()),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let v = progress.view();
+    assert_eq!(v.phase, "verifying");
+    assert_eq!(v.phase_zh, "读回校验");
+    assert_eq!(
+        v.done_bytes, done.size,
+        "every byte of the file was counted"
+    );
+    assert!(v.total_bytes > 0 && (90..=99).contains(&v.percent), "{v:?}");
+    // While the service runs one, its progress is visible; afterwards not.
+    let seen = std::thread::scope(|sc| {
+        let job = sc.spawn(|| w.svc.run_backup(&usb, "manual"));
+        let mut seen = false;
+        while !job.is_finished() {
+            seen |= w.svc.backup_progress().is_some();
+            std::thread::yield_now();
+        }
+        job.join().unwrap().unwrap();
+        seen
+    });
+    assert!(seen, "the running backup's progress was readable");
+    assert!(w.svc.backup_progress().is_none());
+}
 
 #[test]
 fn backup_then_restore_gives_back_everything() {
@@ -749,6 +798,7 @@ fn unwritable_or_full_target_leaves_nothing() {
             jiff::Timestamp::now(),
             &Options {
                 write_limit: Some(limit),
+                ..Options::default()
             },
         )
         .unwrap_err();
@@ -773,6 +823,7 @@ fn unwritable_or_full_target_leaves_nothing() {
             &usb,
             &Options {
                 write_limit: Some(limit),
+                ..Options::default()
             },
         )
         .unwrap_err();
@@ -1427,6 +1478,30 @@ fn bench_backup_1m() {
         .find(|u| u.roles.contains(&Role::Operator) && u.enabled)
         .expect("an operator");
     let op = Actor::new(op, &svc.dir());
+    // Photos, as citizens and departments attach them: HOTLINE_BENCH_ATTACHMENTS
+    // (default 2,000) of ~150 KB each, content-addressed, so a second run
+    // adds nothing.
+    let photos: u64 = std::env::var("HOTLINE_BENCH_ATTACHMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let t = Instant::now();
+    for i in 0..photos {
+        let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        bytes.extend((0..150_000 + (i % 50) * 1_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        }));
+        svc.store_attachment(&op, &format!("现场照片-{i}.jpg"), &bytes)
+            .unwrap();
+    }
+    eprintln!(
+        "{photos} photo attachments in place: {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     let cat = svc
         .store
         .categories()

@@ -214,12 +214,69 @@ pub struct BackupDone {
     pub manifest: Manifest,
 }
 
-/// Knobs of [`pack`] (tests).
+/// Knobs of [`pack`].
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Fail with "disk full" once the file would grow past this many bytes
     /// (simulates a full target).
     pub write_limit: Option<u64>,
+    /// Where the page and the terminal read how far the backup is.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// How far a backup is: the phase and the bytes written of an estimate
+/// (the database file's size plus the attachments'). Shared between the
+/// backup and whoever shows it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    phase: std::sync::atomic::AtomicU8,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+/// A reading of [`Progress`] for people.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ProgressView {
+    /// `starting`, `database`, `attachments`, `verifying`.
+    pub phase: String,
+    /// The phase in Chinese, for the page.
+    pub phase_zh: String,
+    pub done_bytes: u64,
+    pub total_bytes: u64,
+    /// 0–100 (99 at most until the file is verified).
+    pub percent: u8,
+}
+
+impl Progress {
+    const PHASES: [(&str, &str); 4] = [
+        ("starting", "准备"),
+        ("database", "复制数据库"),
+        ("attachments", "复制附件"),
+        ("verifying", "读回校验"),
+    ];
+
+    fn set_phase(&self, phase: u8) {
+        self.phase.store(phase, Ordering::Relaxed);
+    }
+
+    pub fn view(&self) -> ProgressView {
+        let phase = (self.phase.load(Ordering::Relaxed) as usize).min(Self::PHASES.len() - 1);
+        let done = self.done.load(Ordering::Relaxed);
+        let total = self.total.load(Ordering::Relaxed).max(1);
+        // Verification reads the whole file back: the last 10 %.
+        let share = if phase == 3 {
+            90
+        } else {
+            (done.saturating_mul(90) / total).min(89)
+        };
+        ProgressView {
+            phase: Self::PHASES[phase].0.into(),
+            phase_zh: Self::PHASES[phase].1.into(),
+            done_bytes: done,
+            total_bytes: total,
+            percent: share.min(99) as u8,
+        }
+    }
 }
 
 /// Where the database member comes from.
@@ -416,6 +473,7 @@ struct Counted {
     written: u64,
     limit: Option<u64>,
     unflushed: u64,
+    progress: Option<Arc<Progress>>,
 }
 
 impl Write for Counted {
@@ -431,6 +489,9 @@ impl Write for Counted {
         let n = self.inner.write(buf)?;
         self.written += n as u64;
         self.unflushed += n as u64;
+        if let Some(p) = &self.progress {
+            p.done.store(self.written, Ordering::Relaxed);
+        }
         if self.unflushed >= snapshot::WRITEBACK_EVERY {
             self.unflushed = 0;
             self.inner.flush()?;
@@ -474,7 +535,30 @@ pub fn pack(input: &PackInput, to: &Path, opts: &Options) -> Result<BackupDone> 
         written: 0,
         limit: opts.write_limit,
         unflushed: 0,
+        progress: opts.progress.clone(),
     };
+    let phase = |n: u8| {
+        if let Some(p) = &opts.progress {
+            p.set_phase(n);
+        }
+    };
+    let attachments = match input.attachments {
+        Some(dir) => list_attachments(dir)?,
+        None => vec![],
+    };
+    if let Some(p) = &opts.progress {
+        let db = match &input.db {
+            DbSource::File(f) => std::fs::metadata(f).map(|m| m.len()).unwrap_or(0),
+            DbSource::Live(store) => store.file_size(),
+        };
+        let files: u64 = attachments
+            .iter()
+            .filter_map(|(_, path)| std::fs::metadata(path).ok())
+            .map(|m| m.len())
+            .sum();
+        p.total.store(db + files, Ordering::Relaxed);
+    }
+    phase(1);
     let mut buf = vec![0u8; COPY_BUF];
     let mut members = vec![];
     let put = |w: &mut Counted, name: &str, r: &mut dyn Read, size: u64, buf: &mut [u8]| {
@@ -521,8 +605,9 @@ pub fn pack(input: &PackInput, to: &Path, opts: &Options) -> Result<BackupDone> 
         }
     };
 
-    // 3. Configuration and attachments (listed after the database's
-    //    snapshot began: every file its tickets name exists by now).
+    // 3. Configuration and attachments (listed again now that the
+    //    database's snapshot is taken: every file its tickets name exists).
+    phase(2);
     if let Some(c) = input.config {
         let f = File::open(c).map_err(|e| internal(format!("{}: {e}", c.display())))?;
         let size = f.metadata().map_err(internal)?.len();
@@ -614,6 +699,7 @@ pub fn pack(input: &PackInput, to: &Path, opts: &Options) -> Result<BackupDone> 
 
     // 5. Read it back from the device and check everything before the file
     //    gets its name.
+    phase(3);
     let written = started.elapsed();
     let verified = verify(&tmp_path).map_err(|e| {
         BackupError::Target(format!(

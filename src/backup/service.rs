@@ -2,51 +2,55 @@
 //! the nightly scheduler.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::state::{self, BackupState, Drive, Schedule};
-use super::{BackupDone, BackupError, BackupFile, Options, Verified};
+use super::{BackupDone, BackupError, BackupFile, Options, Progress, ProgressView, Verified};
 use crate::domain::permissions::Permission;
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::service::{Actor, Services};
 
-/// Data dirs with a backup in progress (one at a time per data dir).
-static RUNNING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// Data dirs with a backup in progress (one at a time per data dir), with
+/// how far each is.
+static RUNNING: Mutex<Vec<(PathBuf, Arc<Progress>)>> = Mutex::new(Vec::new());
 
-struct Running(PathBuf);
+struct Running(PathBuf, Arc<Progress>);
 
 impl Running {
     fn take(data_dir: &Path) -> std::result::Result<Running, BackupError> {
         let mut r = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-        if r.iter().any(|p| p == data_dir) {
+        if r.iter().any(|(p, _)| p == data_dir) {
             return Err(BackupError::Busy(
                 "已有一个备份正在进行，请稍候 (a backup is already running; wait for it to finish)"
                     .into(),
             ));
         }
-        r.push(data_dir.to_path_buf());
-        Ok(Running(data_dir.to_path_buf()))
+        let progress = Arc::new(Progress::default());
+        r.push((data_dir.to_path_buf(), progress.clone()));
+        Ok(Running(data_dir.to_path_buf(), progress))
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         let mut r = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-        r.retain(|p| p != &self.0);
+        r.retain(|(p, _)| p != &self.0);
     }
 }
 
-fn is_running(data_dir: &Path) -> bool {
+/// How far the backup of `data_dir` is, when one is running.
+fn running(data_dir: &Path) -> Option<ProgressView> {
     RUNNING
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .any(|p| p == data_dir)
+        .find(|(p, _)| p == data_dir)
+        .map(|(_, progress)| progress.view())
 }
 
 /// What the backup page and `GET /api/v1/admin/backups/status` show.
@@ -60,6 +64,8 @@ pub struct BackupStatus {
     pub drives: Vec<Drive>,
     /// A backup is being written now.
     pub running: bool,
+    /// How far it is, while one runs.
+    pub progress: Option<ProgressView>,
     pub data_dir: String,
 }
 
@@ -87,9 +93,14 @@ impl Services {
         trigger: &str,
     ) -> std::result::Result<BackupDone, BackupError> {
         let data_dir = &self.paths.data_dir;
-        let _running = Running::take(data_dir)?;
+        let running = Running::take(data_dir)?;
         let now = jiff::Timestamp::now();
-        let r = super::back_up(&self.store, data_dir, to, now, &Options::default());
+        let opts = Options {
+            progress: Some(running.1.clone()),
+            ..Options::default()
+        };
+        let r = super::back_up(&self.store, data_dir, to, now, &opts);
+        drop(running);
         if let Err(e) = &r {
             tracing::error!(error = %e, target = %to.display(), trigger, "backup failed");
         }
@@ -114,15 +125,23 @@ impl Services {
         r
     }
 
+    /// How far the backup of this data dir is, while one runs (the
+    /// terminal's progress bar; the page reads it from `backup_status`).
+    pub fn backup_progress(&self) -> Option<ProgressView> {
+        running(&self.paths.data_dir)
+    }
+
     pub fn backup_status(&self, actor: &Actor) -> Result<BackupStatus> {
         actor.require(Permission::Administer)?;
         let data_dir = &self.paths.data_dir;
         let s = state::load(data_dir);
+        let progress = running(data_dir);
         Ok(BackupStatus {
             warning: state::warning(&s, jiff::Timestamp::now()),
             state: s,
             drives: state::removable_drives(),
-            running: is_running(data_dir),
+            running: progress.is_some(),
+            progress,
             data_dir: data_dir.display().to_string(),
         })
     }
@@ -210,7 +229,7 @@ impl Services {
         let data_dir = &self.paths.data_dir;
         let local = now.to_zoned(self.dir().settings.tz());
         let s = state::load(data_dir);
-        if !state::due(&s, &local) || is_running(data_dir) {
+        if !state::due(&s, &local) || running(data_dir).is_some() {
             return None;
         }
         let today = local.date().to_string();

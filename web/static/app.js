@@ -123,6 +123,38 @@
         if (b) { e.preventDefault(); b.click(); }
       }
     });
+    // Backup page: a progress bar while a backup runs (read from the
+    // status API while the form's request is under way, or after a reload).
+    var bp = document.getElementById("backup-progress");
+    if (bp) {
+      var bar = bp.querySelector("progress"), label = bp.querySelector("span");
+      var polling = false;
+      var poll = function (reloadWhenDone) {
+        if (polling) return;
+        polling = true;
+        bp.hidden = false;
+        var tick = function () {
+          fetch("/api/v1/admin/backups/status", { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (st) {
+              if (st && st.progress) {
+                bar.value = st.progress.percent;
+                label.textContent = st.progress.percent + "% · " + st.progress.phase_zh + " · " +
+                  Math.round(st.progress.done_bytes / 1e6) + " / " + Math.round(st.progress.total_bytes / 1e6) + " MB";
+              } else if (st && !st.running && reloadWhenDone) {
+                window.location.reload();
+                return;
+              }
+              setTimeout(tick, 500);
+            })
+            .catch(function () { setTimeout(tick, 1000); });
+        };
+        tick();
+      };
+      var bf = document.getElementById("backup-now");
+      if (bf) bf.addEventListener("submit", function () { poll(false); });
+      if (bp.dataset.running === "true") poll(true);
+    }
     // Ctrl+Enter saves any form with a primary button.
     document.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
