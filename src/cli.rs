@@ -397,11 +397,12 @@ fn demo(dir: Option<PathBuf>, tickets: u64, password: String, seed: u64) -> Resu
         .map_err(|e| crate::http::problem::detail_of(&e))?;
     eprintln!();
     println!(
-        "demo district ready in {:.1}s: {} units, {} categories, {} tickets in {}",
+        "demo district ready in {:.1}s: {} units, {} categories, {} tickets, {} knowledge articles in {}",
         started.elapsed().as_secs_f64(),
         summary.units,
         summary.categories,
         summary.tickets,
+        summary.articles,
         cfg.data_dir.display()
     );
     println!("accounts (password: {password}):");

@@ -25,6 +25,9 @@ pub enum Error {
     PayloadTooLarge(String),
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
+    /// A part of the program that is not available (yet), e.g. search.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -717,6 +717,7 @@ fn raw_archive(db: &Path, out: &Path) -> PathBuf {
             users: facts.users,
             units: facts.units,
             categories: facts.categories,
+            articles: facts.articles,
             attachments: 0,
         },
         members: members

@@ -131,6 +131,10 @@ pub struct Counts {
     pub users: u64,
     pub units: u64,
     pub categories: u64,
+    /// Knowledge-base articles (each counted once, whatever its number of
+    /// versions). Absent in manifests written before the knowledge base.
+    #[serde(default)]
+    pub articles: u64,
     /// Attachment files in the backup.
     pub attachments: u64,
 }
@@ -184,6 +188,7 @@ impl Manifest {
              users 用户:         {}\n\
              units 单位:         {}\n\
              categories 分类:    {}\n\
+             articles 知识:      {}\n\
              attachments 附件:   {}\n\
              size 数据量:        {:.1} MB",
             self.center,
@@ -195,6 +200,7 @@ impl Manifest {
             c.users,
             c.units,
             c.categories,
+            c.articles,
             c.attachments,
             self.bytes() as f64 / 1e6
         )
@@ -662,6 +668,7 @@ pub fn pack(input: &PackInput, to: &Path, opts: &Options) -> Result<BackupDone> 
             users: facts.users,
             units: facts.units,
             categories: facts.categories,
+            articles: facts.articles,
             attachments: attachments.len() as u64,
         },
         members,
@@ -1141,6 +1148,7 @@ pub fn verify(path: &Path) -> Result<Verified> {
         facts.users,
         facts.units,
         facts.categories,
+        facts.articles,
         attachments,
     );
     let want = (
@@ -1150,11 +1158,12 @@ pub fn verify(path: &Path) -> Result<Verified> {
         c.users,
         c.units,
         c.categories,
+        c.articles,
         c.attachments,
     );
     if got != want {
         return Err(damaged(&format!(
-            "the database holds (schema, tickets, events, users, units, categories, attachments) = {got:?}, the manifest says {want:?}"
+            "the database holds (schema, tickets, events, users, units, categories, articles, attachments) = {got:?}, the manifest says {want:?}"
         )));
     }
     Ok(Verified {

@@ -37,6 +37,8 @@ pub struct DbFacts {
     pub users: u64,
     pub units: u64,
     pub categories: u64,
+    /// Knowledge-base articles (rows of `kb_articles`; 0 before schema v4).
+    pub articles: u64,
     pub center: String,
     pub timezone: String,
 }
@@ -79,6 +81,21 @@ every_table!(
     IDX_UNIT_SEEN,
     IDX_STATE_DUE,
     AUDIT,
+    KB_ARTICLES,
+    KB_CODES,
+    KB_IDX_CATEGORY,
+    KB_VERSIONS,
+    KB_VERSIONS_BY_TIME,
+    KB_PROPOSALS,
+    KB_IDX_PROPOSAL_STATE,
+    KB_NOTICES,
+    KB_UNREAD,
+    KB_ACKS,
+    KB_STATS,
+    KB_USES,
+    KB_SEARCHES,
+    KB_SYNONYMS,
+    SEARCH_OUTBOX,
 );
 
 fn copy_table<K: Key + 'static, V: Value + 'static>(
@@ -137,6 +154,7 @@ pub fn facts_in(r: &ReadTransaction) -> Result<DbFacts> {
         users: len_of(r, USERS)?,
         units: len_of(r, UNITS)?,
         categories: len_of(r, CATEGORIES)?,
+        articles: len_of(r, KB_ARTICLES)?,
         ..Default::default()
     };
     match r.open_table(META) {

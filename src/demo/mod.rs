@@ -75,6 +75,8 @@ pub struct DemoSummary {
     pub categories: usize,
     pub accounts: Vec<DemoAccount>,
     pub tickets: u64,
+    /// Knowledge-base articles loaded from the fixture.
+    pub articles: usize,
 }
 
 /// Tickets per store transaction.
@@ -261,6 +263,11 @@ pub fn generate(
     let mut org = create_org(store, &places, setup_at)?;
     let password_hash = crate::service::auth::hash_password(&opts.password)?;
     let (accounts, staff) = create_accounts(store, &mut org, &password_hash, setup_at)?;
+    let admin = store
+        .user_by_name("admin")?
+        .map(|u| u.id)
+        .ok_or_else(|| Error::internal("demo account admin missing"))?;
+    let articles = kb::load(store, admin, setup_at)?;
 
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let ctx = Ctx {
@@ -311,6 +318,7 @@ pub fn generate(
         categories: ctx.org.categories,
         accounts,
         tickets: done,
+        articles,
     })
 }
 

@@ -611,7 +611,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
 ];
 
 pub fn t(lang: &str, key: &str) -> &'static str {
-    match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+    match MESSAGES
+        .iter()
+        .chain(super::i18n_kb::MESSAGES)
+        .find(|(k, _, _)| *k == key)
+    {
         Some((_, zh, en)) => {
             if lang == "en" {
                 en
@@ -629,12 +633,16 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_complete() {
-        let mut keys: Vec<_> = MESSAGES.iter().map(|m| m.0).collect();
+        let mut keys: Vec<_> = MESSAGES
+            .iter()
+            .chain(super::super::i18n_kb::MESSAGES)
+            .map(|m| m.0)
+            .collect();
         keys.sort();
         let n = keys.len();
         keys.dedup();
         assert_eq!(n, keys.len(), "duplicate message keys");
-        for (k, zh, en) in MESSAGES {
+        for (k, zh, en) in MESSAGES.iter().chain(super::super::i18n_kb::MESSAGES) {
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }
         assert_eq!(t("en", "nav.tickets"), "Tickets");
@@ -655,7 +663,10 @@ mod template_tests {
             for part in text.split("base.t(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];
                 assert!(
-                    super::MESSAGES.iter().any(|m| m.0 == key),
+                    super::MESSAGES
+                        .iter()
+                        .chain(super::super::i18n_kb::MESSAGES)
+                        .any(|m| m.0 == key),
                     "{}: unknown message key {key}",
                     path.display()
                 );

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod extract;
 pub mod i18n;
+pub mod i18n_kb;
 pub mod pages;
 pub mod problem;
 pub mod routes;

@@ -35,6 +35,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -86,6 +87,7 @@ impl IntoResponse for ApiError {
             Error::Conflict(_) => "conflict",
             Error::PayloadTooLarge(_) => "too-large",
             Error::TooManyRequests { .. } => "too-many-requests",
+            Error::Unavailable(_) => "unavailable",
             Error::Internal(_) => "internal",
         };
         let p = Problem {

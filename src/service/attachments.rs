@@ -71,13 +71,18 @@ pub fn clean_file_name(name: &str) -> String {
 }
 
 impl Services {
-    fn attachment_path(&self, sha: &str) -> PathBuf {
+    pub(crate) fn attachment_path(&self, sha: &str) -> PathBuf {
         self.paths.attachments().join(&sha[..2]).join(sha)
     }
 
     /// Stores an uploaded file; checks type and size first.
     pub fn store_attachment(&self, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Uploaded> {
-        if !(actor.can(Permission::RegisterTicket) || actor.can(Permission::HandleAsDepartment)) {
+        // Tickets' intake and departments' replies, and knowledge-base
+        // proposals (everyone on the floor).
+        if !(actor.can(Permission::RegisterTicket)
+            || actor.can(Permission::HandleAsDepartment)
+            || crate::domain::kb::can_propose(&actor.user.roles))
+        {
             actor.require(Permission::RegisterTicket)?;
         }
         let name = clean_file_name(name);

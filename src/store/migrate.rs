@@ -14,7 +14,7 @@ use crate::domain::calendar;
 type Step = fn(&WriteTransaction) -> Result<()>;
 
 /// The migration steps; append only.
-const STEPS: &[Step] = &[v1_initial, v2_workflow_fields, v3_audit];
+const STEPS: &[Step] = &[v1_initial, v2_workflow_fields, v3_audit, v4_knowledge_base];
 
 /// The schema version this program writes.
 pub const CURRENT: u32 = STEPS.len() as u32;
@@ -147,5 +147,27 @@ fn v2_workflow_fields(txn: &WriteTransaction) -> Result<()> {
 /// Version 3: the audit log of administrative and security events.
 fn v3_audit(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(AUDIT)?;
+    Ok(())
+}
+
+/// Version 4: the knowledge base (articles, versions, proposals, notices,
+/// acknowledgements, stats, search log, synonyms) and the search outbox.
+/// New tables only; nothing existing changes.
+fn v4_knowledge_base(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(KB_ARTICLES)?;
+    txn.open_table(KB_CODES)?;
+    txn.open_table(KB_IDX_CATEGORY)?;
+    txn.open_table(KB_VERSIONS)?;
+    txn.open_table(KB_VERSIONS_BY_TIME)?;
+    txn.open_table(KB_PROPOSALS)?;
+    txn.open_table(KB_IDX_PROPOSAL_STATE)?;
+    txn.open_table(KB_NOTICES)?;
+    txn.open_table(KB_UNREAD)?;
+    txn.open_table(KB_ACKS)?;
+    txn.open_table(KB_STATS)?;
+    txn.open_table(KB_USES)?;
+    txn.open_table(KB_SEARCHES)?;
+    txn.open_table(KB_SYNONYMS)?;
+    txn.open_table(SEARCH_OUTBOX)?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod codec;
+pub mod kb;
 pub mod legacy;
 pub mod migrate;
 pub mod org;

@@ -58,3 +58,45 @@ pub const IDX_STATE_DUE: TableDefinition<(u8, i64, u64), ()> =
 /// event (logins, users, units, categories, tokens, settings, calendar,
 /// backups). Append-only. (schema v3)
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+
+// ---- knowledge base (schema v4) ----
+
+/// article id → article record (`domain::kb::Article`: current content).
+/// One row per article that has been published at least once.
+pub const KB_ARTICLES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb_articles");
+/// external code (the fixture's `kb-0001`) → article id (unique).
+pub const KB_CODES: TableDefinition<&str, u64> = TableDefinition::new("kb_codes");
+/// (category path, article id) → (): the category tree and browsing order.
+pub const KB_IDX_CATEGORY: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("kb_idx_category");
+/// (article id, version) → version record. Immutable, append-only.
+pub const KB_VERSIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("kb_versions");
+/// (published at, article id, version) → (): versions by time (monthly
+/// summary).
+pub const KB_VERSIONS_BY_TIME: TableDefinition<(i64, u64, u32), ()> =
+    TableDefinition::new("kb_versions_by_time");
+/// proposal id → proposal record.
+pub const KB_PROPOSALS: TableDefinition<u64, &[u8]> = TableDefinition::new("kb_proposals");
+/// (proposal state code, proposal id) → (): the review queue.
+pub const KB_IDX_PROPOSAL_STATE: TableDefinition<(u8, u64), ()> =
+    TableDefinition::new("kb_idx_proposal_state");
+/// notice id (increasing) → notice record: one per publish.
+pub const KB_NOTICES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb_notices");
+/// (user id, notice id) → (): a user's unread notices; removed when read.
+pub const KB_UNREAD: TableDefinition<(u32, u64), ()> = TableDefinition::new("kb_unread");
+/// (article id, version, user id) → acknowledged at (unix seconds):
+/// must-read acknowledgements, per version.
+pub const KB_ACKS: TableDefinition<(u64, u32, u32), i64> = TableDefinition::new("kb_acks");
+/// article id → stats record (views, uses).
+pub const KB_STATS: TableDefinition<u64, &[u8]> = TableDefinition::new("kb_stats");
+/// use id (increasing) → use record (article, ticket, user, time, search).
+pub const KB_USES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb_uses");
+/// search id (increasing) → search log record (query, normalised query,
+/// result count, opened / used article).
+pub const KB_SEARCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("kb_searches");
+/// group id → synonym group record (administrator-managed).
+pub const KB_SYNONYMS: TableDefinition<u32, &[u8]> = TableDefinition::new("kb_synonyms");
+/// sequence (increasing) → outbox record `{kind, id}`: a pending search
+/// index update, written in the same transaction as the change it reports;
+/// the search integration drains it (index healing after a crash).
+pub const SEARCH_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("search_outbox");

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod backup;
+pub mod kb;
 pub mod public;
 pub mod session;
 pub mod settings;
@@ -22,6 +23,7 @@ use utoipa::{Modify, OpenApi};
         (name = "admin", description = "Users, units, categories, API tokens, calendar"),
         (name = "tickets", description = "Intake, query, case file, workflow actions"),
         (name = "public", description = "Citizens: submit and track (no login)"),
+        (name = "kb", description = "Knowledge base: articles, versions, proposals and review, notices, acknowledgements, reports, synonyms, search"),
     )
 )]
 pub struct ApiDoc;

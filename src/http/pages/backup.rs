@@ -379,6 +379,10 @@ fn facts(m: &Manifest, size: u64, app: &AppState) -> Vec<Fact> {
             value: c.categories.to_string(),
         },
         Fact {
+            key: "backup.articles",
+            value: c.articles.to_string(),
+        },
+        Fact {
             key: "backup.attachments",
             value: c.attachments.to_string(),
         },

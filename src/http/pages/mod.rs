@@ -6,6 +6,7 @@ pub mod admin;
 pub mod backup;
 pub mod inbox;
 pub mod intake;
+pub mod kb;
 pub mod list;
 pub mod login;
 pub mod public;
@@ -37,6 +38,14 @@ pub struct Base {
     pub is_department: bool,
     pub is_center: bool,
     pub flash: String,
+    /// Unread knowledge-base notices (the header's badge).
+    pub kb_unread: u64,
+    /// Proposals waiting for review (editors only; 0 otherwise).
+    pub kb_pending: u64,
+    /// Team lead or administrator: reviews and publishes knowledge.
+    pub kb_editor: bool,
+    /// Reads the knowledge-base reports.
+    pub kb_reports: bool,
 }
 
 impl Base {
@@ -53,6 +62,15 @@ impl Base {
             is_department: auth.is_some_and(|a| a.actor.scope.is_department()),
             is_center: auth.is_some_and(|a| !a.actor.scope.is_department()),
             flash: String::new(),
+            kb_unread: auth
+                .map(|a| app.svc.kb_unread_count(a.actor.user.id))
+                .unwrap_or(0),
+            kb_pending: auth
+                .map(|a| app.svc.kb_pending_count(&a.actor))
+                .unwrap_or(0),
+            kb_editor: auth.is_some_and(|a| crate::domain::kb::is_editor(&a.actor.user.roles)),
+            kb_reports: auth
+                .is_some_and(|a| crate::domain::kb::can_read_reports(&a.actor.user.roles)),
         }
     }
 
@@ -128,6 +146,10 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             is_department: false,
             is_center: false,
             flash: String::new(),
+            kb_unread: 0,
+            kb_pending: 0,
+            kb_editor: false,
+            kb_reports: false,
         },
         status: status.as_u16(),
         detail: super::problem::detail_of(&e),
