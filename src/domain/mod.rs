@@ -3,7 +3,9 @@
 //!
 //! Architecture invariant: `domain` depends on nothing else in the crate.
 
+pub mod aggregate;
 pub mod calendar;
+pub mod kpi;
 pub mod org;
 pub mod permissions;
 pub mod settings;
@@ -11,3 +13,6 @@ pub mod supervision;
 pub mod ticket;
 pub mod types;
 pub mod workflow;
+
+#[cfg(test)]
+pub(crate) mod testkit;

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod public;
+pub mod reports;
 pub mod settings;
 pub mod tickets;
 pub mod views;
