@@ -531,39 +531,39 @@ pub fn state_facts(t: &Ticket) -> Vec<Fact> {
     out
 }
 
-/// The finest key: a day, the static dimensions, a unit and an agent.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FineKey {
-    pub day: u32,
-    pub dims: TicketDims,
-    pub unit: u32,
-    pub agent: u32,
-}
+/// The finest key within one set of static dimensions: day, unit, agent.
+pub type FineKey = (u32, u32, u32);
 
 /// A stored row key: `(cuboid kind, day YYYYMMDD, a, b)`.
 pub type RowKey = (u8, u32, u32, u32);
 
-/// Counter changes, at the finest level, before projection onto cuboids.
+/// Counter changes, at the finest level, before projection onto cuboids:
+/// per set of static dimensions, per (day, unit, agent).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Delta {
-    pub rows: BTreeMap<FineKey, Counters>,
+    pub rows: BTreeMap<TicketDims, BTreeMap<FineKey, Counters>>,
 }
 
 impl Delta {
     pub fn is_empty(&self) -> bool {
-        self.rows.values().all(Counters::is_zero)
+        self.rows
+            .values()
+            .all(|m| m.values().all(Counters::is_zero))
     }
 
     /// Adds `sign` × each fact.
     pub fn add_facts(&mut self, dims: &TicketDims, facts: &[Fact], sign: i64) {
+        if facts.is_empty() {
+            return;
+        }
+        let m = match self.rows.get_mut(dims) {
+            Some(m) => m,
+            None => self.rows.entry(dims.clone()).or_default(),
+        };
         for f in facts {
-            let k = FineKey {
-                day: f.day,
-                dims: dims.clone(),
-                unit: f.unit,
-                agent: f.agent,
-            };
-            self.rows.entry(k).or_default().bump(f.counter, sign);
+            m.entry((f.day, f.unit, f.agent))
+                .or_default()
+                .bump(f.counter, sign);
         }
     }
 
@@ -616,25 +616,30 @@ impl Delta {
         mut intern: impl FnMut(Dim, &str) -> Result<u32, E>,
     ) -> Result<BTreeMap<RowKey, Counters>, E> {
         let mut out: BTreeMap<RowKey, Counters> = BTreeMap::new();
-        for (k, c) in &self.rows {
-            if c.is_zero() {
+        for (dims, m) in &self.rows {
+            if m.values().all(Counters::is_zero) {
                 continue;
             }
-            let cat = intern(Dim::Category, &k.dims.category)?;
-            let place = intern(Dim::Place, &k.dims.place)?;
-            let val = |d: Option<Dim>| match d {
-                None => 0,
-                Some(Dim::Channel) => u32::from(k.dims.channel),
-                Some(Dim::Appeal) => u32::from(k.dims.appeal),
-                Some(Dim::Category) => cat,
-                Some(Dim::Place) => place,
-                Some(Dim::Unit) => k.unit,
-                Some(Dim::Agent) => k.agent,
-            };
-            for cb in CUBOIDS {
-                out.entry((cb.kind, k.day, val(cb.a), val(cb.b)))
-                    .or_default()
-                    .add(c);
+            let cat = intern(Dim::Category, &dims.category)?;
+            let place = intern(Dim::Place, &dims.place)?;
+            for ((day, unit, agent), c) in m {
+                if c.is_zero() {
+                    continue;
+                }
+                let val = |d: Option<Dim>| match d {
+                    None => 0,
+                    Some(Dim::Channel) => u32::from(dims.channel),
+                    Some(Dim::Appeal) => u32::from(dims.appeal),
+                    Some(Dim::Category) => cat,
+                    Some(Dim::Place) => place,
+                    Some(Dim::Unit) => *unit,
+                    Some(Dim::Agent) => *agent,
+                };
+                for cb in CUBOIDS {
+                    out.entry((cb.kind, *day, val(cb.a), val(cb.b)))
+                        .or_default()
+                        .add(c);
+                }
             }
         }
         out.retain(|_, c| !c.is_zero());

@@ -518,3 +518,260 @@ pub fn timing(svc: &Services, until: Option<&str>) -> std::result::Result<String
     ));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::ops::ControlFlow;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::kpi::Kpi;
+    use crate::domain::ticket::TicketNo;
+    use crate::store::{ScanSource, Store};
+
+    struct TempDir(std::path::PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A demo district of 3,000 tickets over six months before 2026-03-18.
+    fn services() -> (TempDir, Services) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("hotline-reports-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir.join("hotline.redb")).unwrap();
+        let opts = crate::demo::DemoOptions {
+            tickets: 3_000,
+            password: "demo-pass-1".into(),
+            seed: 3,
+            months: 6,
+        };
+        let now: jiff::Timestamp = "2026-03-18T15:20:00+08:00".parse().unwrap();
+        crate::demo::generate(&store, &opts, now, &mut |_, _| {}).unwrap();
+        let svc = Services::new(
+            store,
+            Arc::new(crate::clock::SystemClock),
+            super::super::Paths {
+                data_dir: dir.clone(),
+            },
+            Default::default(),
+        )
+        .unwrap();
+        (TempDir(dir), svc)
+    }
+
+    fn actor(svc: &Services, username: &str) -> Actor {
+        let u = svc.store.user_by_name(username).unwrap().unwrap();
+        Actor::new(u, &svc.dir())
+    }
+
+    fn leader(svc: &Services) -> Actor {
+        let u = svc
+            .store
+            .users()
+            .unwrap()
+            .into_iter()
+            .find(|u| u.has(crate::domain::types::Role::Leader))
+            .unwrap();
+        Actor::new(u, &svc.dir())
+    }
+
+    fn fig(r: &KpiRow, k: Kpi) -> (i64, Option<i64>) {
+        let v = r.kpis.iter().find(|v| v.kpi == k).unwrap();
+        (v.current.num, v.current.den)
+    }
+
+    fn prev(r: &KpiRow, k: Kpi) -> i64 {
+        r.kpis.iter().find(|v| v.kpi == k).unwrap().previous.num
+    }
+
+    /// Tickets created in `p` whose category starts with `prefix`, by scan.
+    fn scanned(svc: &Services, p: &Period, prefix: &str) -> i64 {
+        let (a, b) = p.day_range();
+        let mut n = 0;
+        svc.store
+            .scan(
+                &ScanSource::All,
+                TicketNo::day_start(a),
+                TicketNo::day_start(b + 1),
+                false,
+                |t| {
+                    if t.category_code.starts_with(prefix) {
+                        n += 1;
+                    }
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+        n
+    }
+
+    #[test]
+    fn cuts_and_groupings_add_up_and_match_the_tickets() {
+        let (_dir, svc) = services();
+        let lead = leader(&svc);
+        let feb = Period::month(2026, 2).unwrap();
+        let all = svc.kpis(&lead, feb, None, None).unwrap();
+        assert_eq!(all.previous, Period::month(2026, 1).unwrap());
+        assert!(all.rows.is_empty());
+        let intake = fig(&all.total, Kpi::Intake).0;
+        assert!(intake > 100, "{intake}");
+        assert_eq!(intake, scanned(&svc, &feb, ""));
+        assert_eq!(
+            prev(&all.total, Kpi::Intake),
+            scanned(&svc, &all.previous, "")
+        );
+
+        // By top-level category: keys are 2-digit codes; the rows add up to
+        // the total; a cut by one of them equals its row and the tickets.
+        let by_cat = svc
+            .kpis(&lead, feb, None, Some(&GroupBy::Category { depth: 1 }))
+            .unwrap();
+        assert!(by_cat.rows.len() > 1);
+        assert!(by_cat.rows.iter().all(|r| r.key.len() == 2));
+        assert!(by_cat.rows[0].label.starts_with(&by_cat.rows[0].key));
+        let sum: i64 = by_cat.rows.iter().map(|r| fig(r, Kpi::Intake).0).sum();
+        assert_eq!(sum, intake);
+        assert_eq!(by_cat.total, all.total);
+        let first = &by_cat.rows[0];
+        let cut = svc
+            .kpis(&lead, feb, Some(&Cut::Category(first.key.clone())), None)
+            .unwrap();
+        assert_eq!(cut.total.kpis, first.kpis);
+        assert_eq!(
+            fig(&cut.total, Kpi::Intake).0,
+            scanned(&svc, &feb, &first.key)
+        );
+
+        // Units rolled up to level 2: a cut by a level-2 unit (with its
+        // sub-units) equals its row.
+        let by_top = svc
+            .kpis(&lead, feb, None, Some(&GroupBy::Unit { top_level: true }))
+            .unwrap();
+        let dir = svc.dir();
+        for r in &by_top.rows {
+            let id: u32 = r.key.parse().unwrap();
+            assert!(id == 0 || dir.unit(id).unwrap().parent_id.is_none());
+        }
+        let sum: i64 = by_top
+            .rows
+            .iter()
+            .map(|r| fig(r, Kpi::OnTimeSignFor).1.unwrap())
+            .sum();
+        assert_eq!(Some(sum), fig(&all.total, Kpi::OnTimeSignFor).1);
+        let row = by_top
+            .rows
+            .iter()
+            .find(|r| r.key != "0" && fig(r, Kpi::Satisfaction).1 > Some(0))
+            .unwrap();
+        let u: u32 = row.key.parse().unwrap();
+        let cut = svc.kpis(&lead, feb, Some(&Cut::Unit(u)), None).unwrap();
+        assert_eq!(cut.total.kpis, row.kpis);
+
+        // A department handler of that unit reads exactly those figures,
+        // grouped by category too (the unit × category cuboid)…
+        let handler = svc
+            .store
+            .users()
+            .unwrap()
+            .into_iter()
+            .find(|x| x.unit_id == Some(u))
+            .unwrap();
+        let own = svc
+            .kpis(&actor(&svc, &handler.username), feb, None, None)
+            .unwrap();
+        assert_eq!(own.total.kpis, row.kpis);
+        let own_cat = svc
+            .kpis(
+                &actor(&svc, &handler.username),
+                feb,
+                None,
+                Some(&GroupBy::Category { depth: 1 }),
+            )
+            .unwrap();
+        assert_eq!(own_cat.total.kpis, row.kpis);
+        // …but not another unit's, nor three dimensions at once.
+        let other = by_top
+            .rows
+            .iter()
+            .find(|r| r.key != "0" && r.key != row.key)
+            .unwrap();
+        let err = svc
+            .kpis(
+                &actor(&svc, &handler.username),
+                feb,
+                Some(&Cut::Unit(other.key.parse().unwrap())),
+                None,
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+        let err = svc
+            .kpis(
+                &actor(&svc, &handler.username),
+                feb,
+                Some(&Cut::Category("01".into())),
+                Some(&GroupBy::Street),
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::BadRequest(_)), "{err:?}");
+        // An operator reads no reports.
+        let op = svc
+            .store
+            .users()
+            .unwrap()
+            .into_iter()
+            .find(|x| x.roles == vec![crate::domain::types::Role::Operator])
+            .unwrap();
+        let err = svc
+            .kpis(&actor(&svc, &op.username), feb, None, None)
+            .unwrap_err();
+        assert!(matches!(err, Error::Forbidden(_)));
+
+        // Districts and streets add up; a district cut equals its row.
+        let by_d = svc
+            .kpis(&lead, feb, None, Some(&GroupBy::District))
+            .unwrap();
+        let sum: i64 = by_d.rows.iter().map(|r| fig(r, Kpi::Intake).0).sum();
+        assert_eq!(sum, intake);
+        let d = &by_d.rows[0];
+        let cut = svc
+            .kpis(&lead, feb, Some(&Cut::District(d.key.clone())), None)
+            .unwrap();
+        assert_eq!(cut.total.kpis, d.kpis);
+        let by_s = svc.kpis(&lead, feb, None, Some(&GroupBy::Street)).unwrap();
+        assert!(by_s.rows.len() >= by_d.rows.len());
+        assert!(by_s.rows.iter().all(|r| r.key.contains('/')));
+        // Channel × appeal type, agent alone.
+        let web = svc
+            .kpis(
+                &lead,
+                feb,
+                Some(&Cut::Channel(Channel::Web)),
+                Some(&GroupBy::AppealType),
+            )
+            .unwrap();
+        let sum: i64 = web.rows.iter().map(|r| fig(r, Kpi::Intake).0).sum();
+        assert_eq!(sum, fig(&web.total, Kpi::Intake).0);
+        let by_agent = svc.kpis(&lead, feb, None, Some(&GroupBy::Agent)).unwrap();
+        assert!(by_agent.rows.iter().any(|r| r.label != r.key));
+        // Bad input.
+        assert!(
+            svc.kpis(&lead, feb, Some(&Cut::Category("0x".into())), None)
+                .is_err()
+        );
+        assert!(
+            svc.kpis(&lead, feb, None, Some(&GroupBy::Category { depth: 0 }))
+                .is_err()
+        );
+        assert!(
+            svc.kpis(&lead, feb, Some(&Cut::Unit(99_999)), None)
+                .is_err()
+        );
+    }
+}

@@ -78,7 +78,7 @@ impl AggWriter {
 
     /// Writes the collected changes into the aggregates.
     pub(crate) fn finish(self, w: &WriteTransaction) -> Result<()> {
-        if self.delta.rows.is_empty() {
+        if self.delta.is_empty() {
             return Ok(());
         }
         let rows = project(w, &self.delta)?;
@@ -90,9 +90,11 @@ impl AggWriter {
 fn project(w: &WriteTransaction, delta: &Delta) -> Result<BTreeMap<RowKey, Counters>> {
     let mut names = w.open_table(AGG_NAMES)?;
     let mut ids = w.open_table(AGG_NAME_IDS)?;
-    let mut cache: HashMap<(Dim, String), u32> = HashMap::new();
+    // Per interned dimension (category, place): name → id.
+    let mut cache: [HashMap<String, u32>; 2] = Default::default();
+    let slot = |dim: Dim| usize::from(dim == Dim::Place);
     delta.project(|dim, s| -> Result<u32> {
-        if let Some(id) = cache.get(&(dim, s.to_string())) {
+        if let Some(id) = cache[slot(dim)].get(s) {
             return Ok(*id);
         }
         let found = names.get((dim.code(), s))?.map(|v| v.value());
@@ -110,7 +112,7 @@ fn project(w: &WriteTransaction, delta: &Delta) -> Result<BTreeMap<RowKey, Count
                 next
             }
         };
-        cache.insert((dim, s.to_string()), id);
+        cache[slot(dim)].insert(s.to_string(), id);
         Ok(id)
     })
 }
