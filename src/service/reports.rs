@@ -510,10 +510,11 @@ pub fn timing(svc: &Services, until: Option<&str>) -> std::result::Result<String
     }
     let st = svc.store.aggregate_stats().map_err(|e| e.to_string())?;
     out.push_str(&format!(
-        "\naggregates: {} rows, {} interned names, {:.1} MB of keys and values; data file {:.1} MB\n",
+        "\naggregates: {} rows, {} interned names, {:.1} MB of keys and values in {:.1} MB of B-tree pages; data file {:.1} MB\n",
         st.rows,
         st.names,
         st.stored_bytes as f64 / 1e6,
+        st.page_bytes as f64 / 1e6,
         svc.store.file_size() as f64 / 1e6
     ));
     Ok(out)

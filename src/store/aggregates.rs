@@ -291,6 +291,8 @@ pub struct AggregateStats {
     pub names: u64,
     /// Bytes of the stored keys and values (without the B-tree's overhead).
     pub stored_bytes: u64,
+    /// Bytes of the table's B-tree pages (leaves and branches).
+    pub page_bytes: u64,
 }
 
 impl Store {
@@ -373,10 +375,12 @@ impl Store {
             let (_, v) = row?;
             stored_bytes += 13 + v.value().len() as u64;
         }
+        let st = t.stats()?;
         Ok(AggregateStats {
             rows: t.len()?,
             names: r.open_table(AGG_NAME_IDS)?.len()?,
             stored_bytes,
+            page_bytes: st.stored_bytes() + st.metadata_bytes() + st.fragmented_bytes(),
         })
     }
 }
