@@ -79,6 +79,11 @@ every_table!(
     IDX_UNIT_SEEN,
     IDX_STATE_DUE,
     AUDIT,
+    AGGREGATES,
+    // Never committed (a rebuild's scratch table): copies nothing.
+    AGGREGATES_REBUILD,
+    AGG_NAMES,
+    AGG_NAME_IDS,
 );
 
 fn copy_table<K: Key + 'static, V: Value + 'static>(
