@@ -115,6 +115,26 @@ enum Cmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Recount the report aggregates from the tickets (after a change of
+    /// the time zone, or if a check finds a difference); prints how many
+    /// rows the kept aggregates differed in. The server must be stopped.
+    RebuildAggregates {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Only compare the kept aggregates with a recount; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Time the KPI reports over the data dir (month and year, with and
+    /// without grouping) and print Markdown for BENCHMARKS.md.
+    #[command(hide = true)]
+    ReportTiming {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The last day of the year measured (default: the newest ticket's day).
+        #[arg(long)]
+        until: Option<String>,
+    },
     /// Set a user's password (recovery).
     ResetPassword {
         #[command(flatten)]
@@ -197,6 +217,35 @@ pub fn run() -> ExitCode {
             let data_dir = dir.data_dir.unwrap_or_else(crate::config::default_data_dir);
             crate::backup::restore::restore_cli(&file, &data_dir, yes)
         }
+        Cmd::RebuildAggregates { dir, check } => with_services(dir.data_dir, |s| {
+            let started = Instant::now();
+            let r = if check {
+                s.store.check_aggregates()
+            } else {
+                s.store.rebuild_aggregates()
+            }
+            .map_err(|e| e.to_string())?;
+            println!(
+                "{} tickets recounted into {} rows in {:.1} s; the kept aggregates differed in {} rows{}",
+                r.tickets,
+                r.rows,
+                started.elapsed().as_secs_f64(),
+                r.differences,
+                if check { "" } else { " (now replaced)" }
+            );
+            for e in &r.examples {
+                println!("  {e}");
+            }
+            if check && r.differences > 0 {
+                return Err(
+                    "the aggregates differ from a recount; run `hotline rebuild-aggregates`".into(),
+                );
+            }
+            Ok(())
+        }),
+        Cmd::ReportTiming { dir, until } => with_services(dir.data_dir, |s| {
+            crate::service::reports::timing(s, until.as_deref()).map(|md| println!("{md}"))
+        }),
         Cmd::ResetPassword {
             dir,
             username,

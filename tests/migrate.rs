@@ -83,6 +83,11 @@ fn fixture_opens_migrated_and_readable() {
     let (dir, db) = TempDir::with_fixture("migrate");
     let store = Store::open(&db).expect("the v1 fixture opens");
     assert_eq!(stored_version(&store).unwrap(), CURRENT);
+    // v5 counted the report aggregates of the tickets already stored.
+    let agg = store.check_aggregates().unwrap();
+    assert_eq!(agg.differences, 0, "{:?}", agg.examples);
+    assert_eq!(agg.tickets, store.counts().unwrap().tickets);
+    assert!(agg.rows > 0);
 
     // A backup beside the file exactly when a migration ran.
     let backups = dir.backups();

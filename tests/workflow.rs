@@ -22,6 +22,7 @@ impl Drop for TempDir {
 
 struct App {
     router: axum::Router,
+    svc: std::sync::Arc<hotline::service::Services>,
     _dir: TempDir,
 }
 
@@ -41,10 +42,24 @@ impl App {
         std::fs::create_dir_all(&p).unwrap();
         let cfg = hotline::config::Config::resolve(Some(p.clone()), None, true, false).unwrap();
         let svc = hotline::open_services(&cfg).unwrap();
+        let state = hotline::http::AppState::new(svc, true);
         App {
-            router: hotline::build_app(hotline::http::AppState::new(svc, true)),
+            svc: state.svc.clone(),
+            router: hotline::build_app(state),
             _dir: TempDir(p),
         }
+    }
+
+    /// The report aggregates kept with every change equal a recount.
+    fn aggregates_agree(&self) {
+        let c = self.svc.store.check_aggregates().unwrap();
+        assert_eq!(c.differences, 0, "{:?}", c.examples);
+        assert!(c.tickets > 0 && c.rows > 0);
+    }
+
+    fn actor(&self, username: &str) -> hotline::service::Actor {
+        let u = self.svc.store.user_by_name(username).unwrap().unwrap();
+        hotline::service::Actor::new(u, &self.svc.dir())
     }
 
     async fn call(
@@ -551,6 +566,70 @@ async fn the_whole_loop_through_the_api_with_the_dev_clock() {
     assert_eq!(v["caller_phone"], "138****5678");
     // The ticket page shows the timeline and no action buttons when closed.
     let _ = (rev, other);
+
+    // Reports: the aggregates kept with every step equal a recount, and
+    // the figures of the loop, as each person may read them.
+    app.aggregates_agree();
+    use hotline::domain::kpi::{Kpi, Period};
+    use hotline::service::reports::{Cut, GroupBy};
+    let period = Period::new(
+        jiff::civil::date(2026, 9, 1),
+        jiff::civil::date(2026, 12, 31),
+    )
+    .unwrap();
+    let fig = |r: &hotline::service::reports::KpiRow, k: Kpi| {
+        let v = r.kpis.iter().find(|v| v.kpi == k).unwrap().current;
+        (v.num, v.den)
+    };
+    let r = app
+        .svc
+        .kpis(&app.actor("lead"), period, None, None)
+        .unwrap();
+    assert_eq!(fig(&r.total, Kpi::Intake), (1, None));
+    // Closed after a satisfied callback.
+    assert_eq!(fig(&r.total, Kpi::Completion), (1, Some(1)));
+    // Dissatisfied, then satisfied after the reopening.
+    assert_eq!(fig(&r.total, Kpi::Satisfaction), (1, Some(2)));
+    // One return (by the gas company) of the dispatches.
+    let returns = fig(&r.total, Kpi::ReturnRate);
+    assert_eq!(returns.0, 1);
+    // The gas company's handler sees its return; the water bureau's none.
+    let mine = app
+        .svc
+        .kpis(&app.actor("hother"), period, None, None)
+        .unwrap();
+    assert_eq!(fig(&mine.total, Kpi::ReturnRate), (1, Some(1)));
+    let l2_view = app
+        .svc
+        .kpis(
+            &app.actor("hl2"),
+            period,
+            None,
+            Some(&GroupBy::Unit { top_level: false }),
+        )
+        .unwrap();
+    assert_eq!(fig(&l2_view.total, Kpi::ReturnRate).0, 0);
+    let l2_units: Vec<u64> = l2_view
+        .rows
+        .iter()
+        .map(|r| r.key.parse().unwrap())
+        .collect();
+    assert!(
+        l2_units.iter().all(|u| *u == l2 || *u == l3),
+        "{l2_units:?}"
+    );
+    // …and may not cut by another unit; an operator reads no reports.
+    assert!(
+        app.svc
+            .kpis(
+                &app.actor("hl2"),
+                period,
+                Some(&Cut::Unit(other as u32)),
+                None
+            )
+            .is_err()
+    );
+    assert!(app.svc.kpis(&app.actor("op"), period, None, None).is_err());
 }
 
 #[tokio::test]
@@ -731,6 +810,8 @@ async fn extension_merge_void_and_sampling() {
             .0,
         StatusCode::NOT_FOUND
     );
+    // Merges, voids, extensions and sampling kept the aggregates right.
+    app.aggregates_agree();
 }
 
 #[tokio::test]
@@ -847,4 +928,6 @@ async fn dispatcher_sends_back_and_operator_corrects() {
         .0,
         StatusCode::CONFLICT
     );
+    // The correction moved the ticket's figures to the new category.
+    app.aggregates_agree();
 }

@@ -96,6 +96,11 @@ every_table!(
     KB_SEARCHES,
     KB_SYNONYMS,
     SEARCH_OUTBOX,
+    AGGREGATES,
+    // Never committed (a rebuild's scratch table): copies nothing.
+    AGGREGATES_REBUILD,
+    AGG_NAMES,
+    AGG_NAME_IDS,
 );
 
 fn copy_table<K: Key + 'static, V: Value + 'static>(

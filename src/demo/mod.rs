@@ -1675,6 +1675,10 @@ mod tests {
         }
 
         assert_eq!(store.check_indexes().unwrap(), Vec::<String>::new());
+        // The report aggregates counted while importing equal a recount.
+        let agg = store.check_aggregates().unwrap();
+        assert_eq!(agg.differences, 0, "{:?}", agg.examples);
+        assert_eq!(agg.tickets, 2_000);
 
         let places: HashSet<(&str, &str, &str)> = data::DISTRICTS
             .iter()

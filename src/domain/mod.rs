@@ -3,8 +3,10 @@
 //!
 //! Architecture invariant: `domain` depends on nothing else in the crate.
 
+pub mod aggregate;
 pub mod calendar;
 pub mod kb;
+pub mod kpi;
 pub mod org;
 pub mod permissions;
 pub mod settings;
@@ -12,3 +14,6 @@ pub mod supervision;
 pub mod ticket;
 pub mod types;
 pub mod workflow;
+
+#[cfg(test)]
+pub(crate) mod testkit;

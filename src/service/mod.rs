@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod kb;
 pub mod public;
+pub mod reports;
 pub mod settings;
 pub mod tickets;
 pub mod views;

@@ -14,7 +14,13 @@ use crate::domain::calendar;
 type Step = fn(&WriteTransaction) -> Result<()>;
 
 /// The migration steps; append only.
-const STEPS: &[Step] = &[v1_initial, v2_workflow_fields, v3_audit, v4_knowledge_base];
+const STEPS: &[Step] = &[
+    v1_initial,
+    v2_workflow_fields,
+    v3_audit,
+    v4_knowledge_base,
+    v5_aggregates,
+];
 
 /// The schema version this program writes.
 pub const CURRENT: u32 = STEPS.len() as u32;
@@ -169,5 +175,18 @@ fn v4_knowledge_base(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(KB_SEARCHES)?;
     txn.open_table(KB_SYNONYMS)?;
     txn.open_table(SEARCH_OUTBOX)?;
+    Ok(())
+}
+
+/// Version 5: the per-day report aggregates and their name dictionary,
+/// counted from every ticket already stored (in the center's time zone as
+/// stored in the settings). Reads only tickets, events and settings, so it
+/// does not depend on any other step after v3.
+fn v5_aggregates(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(AGGREGATES)?;
+    txn.open_table(AGG_NAMES)?;
+    txn.open_table(AGG_NAME_IDS)?;
+    let counted = super::aggregates::rebuild_into(txn, AGGREGATES)?;
+    tracing::info!(tickets = counted, "report aggregates counted");
     Ok(())
 }

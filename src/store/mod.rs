@@ -4,6 +4,7 @@
 //! generic get/put; redb types stay inside this module. Every change is one
 //! write transaction, so a crash leaves either all of it or none.
 
+pub mod aggregates;
 pub mod audit;
 pub mod codec;
 pub mod kb;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadTransaction, ReadableDatabase, WriteTransaction};
 
+pub use aggregates::{AggregateCheck, AggregateStats};
 pub use tickets::{ScanSource, TicketCounts};
 
 #[derive(Debug, thiserror::Error)]

@@ -100,3 +100,22 @@ pub const KB_SYNONYMS: TableDefinition<u32, &[u8]> = TableDefinition::new("kb_sy
 /// index update, written in the same transaction as the change it reports;
 /// the search integration drains it (index healing after a crash).
 pub const SEARCH_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("search_outbox");
+
+// ---- report aggregates (schema v5) ----
+
+/// (cuboid kind, local day `YYYYMMDD`, a, b) → sparse counters
+/// (`Vec<(counter index, value)>`): the per-day report aggregates of
+/// `domain::aggregate`, written in the same transaction as every ticket
+/// change; `a`/`b` are the cuboid's dimension values (0 when summed over).
+/// Rebuildable from the tickets (`hotline rebuild-aggregates`). (schema v5)
+pub const AGGREGATES: TableDefinition<(u8, u32, u32, u32), &[u8]> =
+    TableDefinition::new("aggregates");
+/// Scratch table of a rebuild or check; renamed to `aggregates` or dropped
+/// within the same transaction, so never present in a committed file.
+pub const AGGREGATES_REBUILD: TableDefinition<(u8, u32, u32, u32), &[u8]> =
+    TableDefinition::new("aggregates_rebuild");
+/// (dimension code, name) → id: interned category codes and places
+/// (district + street) of the aggregate keys. Ids are never reused. (schema v5)
+pub const AGG_NAMES: TableDefinition<(u8, &str), u32> = TableDefinition::new("agg_names");
+/// (dimension code, id) → name: the reverse of `agg_names`. (schema v5)
+pub const AGG_NAME_IDS: TableDefinition<(u8, u32), &str> = TableDefinition::new("agg_name_ids");

@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 
 use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
+use super::aggregates::AggWriter;
 use super::tables::*;
 use super::{Result, Store, StoreError, codec};
 use crate::domain::ticket::{Event, Ticket, TicketNo};
@@ -206,6 +207,7 @@ impl Store {
         let ids: Vec<u64> = batch.iter().map(|b| b.0).collect();
         let run = || -> Result<Vec<(u64, Result<Ticket>)>> {
             let w = self.write()?;
+            let mut agg = AggWriter::new(&w)?;
             let mut out = Vec::with_capacity(batch.len());
             for (id, day, mut t, events) in batch {
                 {
@@ -232,10 +234,12 @@ impl Store {
                     let mut ev = w.open_table(EVENTS)?;
                     append_events(&mut ev, &mut t, &events)?;
                     tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
+                    agg.change(None, &t, &events, &ev)?;
                 }
                 put_indexes(&w, &t, None)?;
                 out.push((id, Ok(t)));
             }
+            agg.finish(&w)?;
             w.commit()?;
             Ok(out)
         };
@@ -256,6 +260,7 @@ impl Store {
         let mut w = self.write()?;
         w.set_durability(redb::Durability::None)
             .map_err(|e| StoreError::Db(e.to_string()))?;
+        let mut agg = AggWriter::new(&w)?;
         for (mut t, events) in batch {
             {
                 let mut tickets = w.open_table(TICKETS)?;
@@ -266,9 +271,11 @@ impl Store {
                 let mut ev = w.open_table(EVENTS)?;
                 append_events(&mut ev, &mut t, &events)?;
                 tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
+                agg.change(None, &t, &events, &ev)?;
             }
             put_indexes(&w, &t, None)?;
         }
+        agg.finish(&w)?;
         w.commit()?;
         Ok(())
     }
@@ -289,6 +296,7 @@ impl Store {
         f: impl FnOnce(&mut Ticket) -> std::result::Result<Vec<Event>, E>,
     ) -> std::result::Result<Ticket, E> {
         let w = self.write()?;
+        let mut agg = AggWriter::new(&w)?;
         let new = {
             let mut tickets = w.open_table(TICKETS).map_err(StoreError::from)?;
             let old = get_ticket(&tickets, no)?
@@ -302,10 +310,13 @@ impl Store {
             tickets
                 .insert(no.0, codec::encode(&new).as_slice())
                 .map_err(StoreError::from)?;
+            agg.change(Some(&old), &new, &events, &ev)?;
             drop(tickets);
+            drop(ev);
             put_indexes(&w, &new, Some(&old))?;
             new
         };
+        agg.finish(&w)?;
         w.commit().map_err(StoreError::from)?;
         Ok(new)
     }
@@ -318,6 +329,7 @@ impl Store {
         f: impl FnOnce(&mut Ticket, &mut Ticket) -> std::result::Result<(Vec<Event>, Vec<Event>), E>,
     ) -> std::result::Result<(Ticket, Ticket), E> {
         let w = self.write()?;
+        let mut agg = AggWriter::new(&w)?;
         let (na, nb) = {
             let mut tickets = w.open_table(TICKETS).map_err(StoreError::from)?;
             let missing = |n: TicketNo| {
@@ -334,6 +346,8 @@ impl Store {
             let mut ev = w.open_table(EVENTS).map_err(StoreError::from)?;
             append_events(&mut ev, &mut na, &ea)?;
             append_events(&mut ev, &mut nb, &eb)?;
+            agg.change(Some(&oa), &na, &ea, &ev)?;
+            agg.change(Some(&ob), &nb, &eb, &ev)?;
             tickets
                 .insert(a.0, codec::encode(&na).as_slice())
                 .map_err(StoreError::from)?;
@@ -346,6 +360,7 @@ impl Store {
             put_indexes(&w, &nb, Some(&ob))?;
             (na, nb)
         };
+        agg.finish(&w)?;
         w.commit().map_err(StoreError::from)?;
         Ok((na, nb))
     }
@@ -361,6 +376,7 @@ impl Store {
             return Ok(0);
         }
         let w = self.write()?;
+        let mut agg = AggWriter::new(&w)?;
         let mut changed = 0;
         {
             let mut tickets = w.open_table(TICKETS)?;
@@ -378,10 +394,12 @@ impl Store {
                 new.event_count = old.event_count;
                 append_events(&mut ev, &mut new, &events)?;
                 tickets.insert(no.0, codec::encode(&new).as_slice())?;
+                agg.change(Some(&old), &new, &events, &ev)?;
                 put_indexes(&w, &new, Some(&old))?;
                 changed += 1;
             }
         }
+        agg.finish(&w)?;
         w.commit()?;
         Ok(changed)
     }
