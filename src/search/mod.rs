@@ -19,12 +19,15 @@
 //!
 //! Writes: `upsert_*`/`delete_*` buffer in the writers; nothing is visible
 //! until [`SearchIndex::commit`]. A commit serialises the buffered documents
-//! into a new segment, fsyncs it and `meta.json`, and reloads the readers
-//! (and, if articles changed, rebuilds the pinyin dictionary). Its cost is
-//! proportional to the documents buffered since the last commit plus a few
-//! fsyncs: a few milliseconds for a handful of changes, so calling it from a
-//! background task at most once per second when something changed is fine.
-//! Segment merges run in tantivy's background threads.
+//! into a new segment, fsyncs the files and `meta.json`, reloads the readers
+//! and, if articles changed, rebuilds the pinyin dictionary from the index's
+//! term list. Measured with 100,000 articles and 1,000,000 tickets on a busy
+//! 2-core machine: about 100–160 ms for a commit of one change (mostly fsync
+//! and segment bookkeeping; the cost grows with the number of buffered
+//! documents, not with the index size). It blocks writers of that index (not
+//! searches) meanwhile, so call it from a background task at most once per
+//! second when something changed. Segment merges run in tantivy's background
+//! threads.
 
 mod articles;
 pub mod bench;

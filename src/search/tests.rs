@@ -436,3 +436,26 @@ fn garbage_old_schema_and_missing_marker_need_rebuild() {
     assert!(rep.tickets.needs_rebuild(), "{rep:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn search_index_is_shareable_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SearchIndex>();
+    let s = std::sync::Arc::new(kb());
+    let hs: Vec<_> = (0..4)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                if i == 0 {
+                    s.upsert_article(&art(20, "居住证办理", "居住证。"))
+                        .unwrap();
+                    s.commit().unwrap();
+                }
+                top(&s, "社保卡")
+            })
+        })
+        .collect();
+    for h in hs {
+        assert_eq!(h.join().unwrap()[0], 1);
+    }
+}
