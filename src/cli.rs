@@ -135,6 +135,12 @@ enum Cmd {
         #[arg(long)]
         until: Option<String>,
     },
+    /// Rebuild the search index (articles and tickets) from the database.
+    /// The server must be stopped.
+    Reindex {
+        #[command(flatten)]
+        dir: DataDir,
+    },
     /// Set a user's password (recovery).
     ResetPassword {
         #[command(flatten)]
@@ -205,6 +211,7 @@ pub fn run() -> ExitCode {
             Ok(())
         }),
         Cmd::Backup { dir, to } => backup(dir.data_dir, &to),
+        Cmd::Reindex { dir } => reindex(dir.data_dir),
         Cmd::Verify { file } => crate::backup::verify(&file)
             .map(|v| {
                 println!("ok: {} verifies ({} bytes)", v.path, v.size);
@@ -368,6 +375,7 @@ fn serve(
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let state = AppState::new(svc, cfg.dev_clock);
         crate::http::spawn_sweeper(state.clone());
+        crate::http::spawn_search(state.clone());
         crate::backup::spawn_scheduler(state.clone());
         let app = crate::build_app(state.clone());
         let local = format!("http://127.0.0.1:{}/", addr.port());
@@ -517,6 +525,45 @@ fn backup(dir: Option<PathBuf>, to: &std::path::Path) -> Result<(), String> {
     );
     eprintln!("{}", done.manifest.summary());
     println!("{}", done.path);
+    Ok(())
+}
+
+fn reindex(dir: Option<PathBuf>) -> Result<(), String> {
+    let cfg = Config::resolve(dir, None, false, false)?;
+    if crate::backup::restore::data_in_use(&cfg.data_dir) {
+        return Err(format!(
+            "热线服务正在使用 {}，请先停止服务 (the server is running on this data folder: stop it first; it rebuilds a damaged index by itself)",
+            cfg.data_dir.display()
+        ));
+    }
+    let started = Instant::now();
+    let svc = crate::open_services(&cfg)?;
+    crate::search::warm();
+    let articles = svc
+        .search
+        .rebuild_articles(&svc.store)
+        .map_err(|e| e.to_string())?;
+    eprintln!("articles: {articles}");
+    let mut last = Instant::now() - Duration::from_secs(1);
+    let tickets = svc
+        .search
+        .rebuild_tickets(&svc.store, &mut |done, total| {
+            if last.elapsed() >= Duration::from_millis(200) || done == total {
+                last = Instant::now();
+                let pct = (done * 100).checked_div(total).unwrap_or(100);
+                let bar = "#".repeat((pct / 4) as usize);
+                eprint!("\r  tickets [{bar:<25}] {pct:>3}%  {done}/{total}");
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    eprintln!();
+    svc.search
+        .sync(&svc.store, true)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "search index rebuilt: {articles} articles, {tickets} tickets in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

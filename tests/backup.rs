@@ -368,11 +368,19 @@ fn backup_then_restore_gives_back_everything() {
 
     // Every file identical (attachments and configuration); the state file
     // of this PC is not part of the backup.
+    // The search index is derived data: not in the backup, rebuilt when the
+    // restored folder is first opened.
     let mut before = files_under(&data);
     before.remove("hotline.redb");
     before.remove("backup-state.json");
+    before.retain(|k, _| !k.starts_with("search/"));
+    assert!(!before.is_empty());
     let mut after = files_under(&fresh);
     after.remove("hotline.redb");
+    assert!(
+        after.keys().all(|k| !k.starts_with("search")),
+        "no index restored"
+    );
     assert_eq!(before, after);
 
     // The program works on the restored folder.
@@ -386,6 +394,23 @@ fn backup_then_restore_gives_back_everything() {
     assert_eq!(std::fs::read(p).unwrap(), vec![7u8; 300_000]);
     let history = svc2.caller_history(&op, "13800000001", 10).unwrap();
     assert!(!history.is_empty());
+    // Search works on the restored data (its index rebuilt on opening).
+    let found = svc2
+        .query_tickets(
+            &op,
+            &hotline::service::tickets::TicketQuery {
+                q: Some("停水".into()),
+                limit: Some("200".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        found.items.len(),
+        40,
+        "every ticket found by a word of its content"
+    );
+    assert!(fresh.join("search").is_dir());
     svc2.login("op", "password1", "127.0.0.1".parse().unwrap())
         .unwrap();
 }
@@ -855,7 +880,8 @@ fn unwritable_or_full_target_leaves_nothing() {
             "attachments",
             "backup-state.json",
             "hotline.redb",
-            "hotline.toml"
+            "hotline.toml",
+            "search"
         ]
     );
 }

@@ -93,3 +93,45 @@ pub fn spawn_sweeper(state: AppState) {
         }
     });
 }
+
+/// Keeps the search index in step: rebuilds the ticket index in the
+/// background when it is missing or damaged (with progress in the log),
+/// then indexes the search outbox twice a second.
+pub fn spawn_search(state: AppState) {
+    // A plain thread: the runtime's blocking pool would wait for this loop
+    // when the server stops.
+    let spawned = std::thread::Builder::new()
+        .name("search".into())
+        .spawn(move || {
+            crate::search::warm();
+            let svc = state.svc.clone();
+            if !svc.search.tickets_ready() {
+                let started = std::time::Instant::now();
+                let mut last = std::time::Instant::now();
+                tracing::info!("rebuilding the ticket search index in the background");
+                let r = svc.search.rebuild_tickets(&svc.store, &mut |done, total| {
+                    if last.elapsed() >= std::time::Duration::from_secs(5) || done == total {
+                        last = std::time::Instant::now();
+                        tracing::info!(done, total, "ticket search index");
+                    }
+                });
+                match r {
+                    Ok(n) => tracing::info!(
+                        tickets = n,
+                        seconds = started.elapsed().as_secs(),
+                        "ticket search index ready"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "ticket search index rebuild failed"),
+                }
+            }
+            loop {
+                if let Err(e) = svc.search.sync(&svc.store, true) {
+                    tracing::error!(error = %e, "search index update failed");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the search thread");
+    }
+}

@@ -387,8 +387,14 @@ pub struct KbSearchQuery {
 pub struct KbSearchHit {
     pub article: ArticleSummary,
     pub score: f32,
-    /// A highlighted snippet (HTML-safe markup is the search engine's job).
+    /// The title, HTML-escaped, with `<mark>` around the matched words.
+    pub title_html: String,
+    /// About 120 characters of the answer around the matches, HTML-escaped
+    /// with `<mark>` around them.
     pub snippet: String,
+    /// The whole answer as plain text (what the operator reads out or
+    /// inserts into the ticket).
+    pub answer: String,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -396,6 +402,8 @@ pub struct KbSearchResults {
     /// The search log id: pass it when opening (`?search_id=`) or using an
     /// article so the missing-knowledge report learns what helped.
     pub search_id: u64,
+    /// How many articles match (all pages).
+    pub total: usize,
     pub hits: Vec<KbSearchHit>,
 }
 
@@ -1618,10 +1626,58 @@ impl Services {
     /// snippets. Until it is plugged in this answers 503.
     pub fn search_articles(&self, actor: &Actor, q: &KbSearchQuery) -> Result<KbSearchResults> {
         self.require_reader(actor)?;
-        let _ = q;
-        Err(Error::Unavailable(
-            "全文检索尚未启用，请按分类浏览知识库 (search not available yet: browse the knowledge base by category)".into(),
-        ))
+        // Read your own writes: index what is pending (skipped while a
+        // rebuild runs; the background task catches up within a second).
+        if let Err(e) = self.search.sync(&self.store, false) {
+            tracing::warn!(error = %e, "search sync failed");
+        }
+        if q.q.chars().count() > 1_000 {
+            return Err(Error::field(
+                "q",
+                "检索词太长，请不超过1000个字 (the query is too long: at most 1,000 characters)",
+            ));
+        }
+        let editor = kb::is_editor(&actor.user.roles);
+        // Operators see only what is valid today; editors may ask for all.
+        let valid_now = q.valid_now.unwrap_or(true) || !editor;
+        let today = self.kb_today();
+        let mut aq = crate::search::ArticleQuery::new(q.q.clone());
+        aq.category = q.category.clone().filter(|c| !c.trim().is_empty());
+        aq.department_id = q.department_id;
+        aq.valid_on = valid_now.then_some(today);
+        aq.limit = q.limit.unwrap_or(10).clamp(1, 50);
+        let res = self
+            .search
+            .index
+            .search_articles(&aq)
+            .map_err(Error::internal)?;
+        let dir = self.dir();
+        let mut hits = Vec::with_capacity(res.hits.len());
+        for h in res.hits {
+            let Some(a) = self.store.kb_article(h.id)? else {
+                continue;
+            };
+            if a.state != ArticleState::Published && !editor {
+                continue;
+            }
+            hits.push(KbSearchHit {
+                article: summary(&a, today, &dir),
+                score: h.score,
+                title_html: h.title_html,
+                snippet: h.snippet_html,
+                answer: a.content.body.clone(),
+            });
+        }
+        let search_id = if q.q.trim().is_empty() {
+            0
+        } else {
+            self.record_search(actor, &q.q, res.total.min(u32::MAX as usize) as u32)?
+        };
+        Ok(KbSearchResults {
+            search_id,
+            total: res.total,
+            hits,
+        })
     }
 
     /// Logs a search for the missing-knowledge report; returns its id.
@@ -1845,6 +1901,7 @@ impl Services {
             })
             .collect();
         self.store.kb_replace_synonyms(&recs)?;
+        self.search.index.set_synonyms(clean.clone());
         self.audit(
             actor.user.id,
             "kb.synonyms",

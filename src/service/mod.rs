@@ -12,6 +12,7 @@ pub mod auth;
 pub mod kb;
 pub mod public;
 pub mod reports;
+pub mod search;
 pub mod settings;
 pub mod tickets;
 pub mod views;
@@ -101,6 +102,8 @@ pub struct Services {
     dir: RwLock<Arc<Directory>>,
     pub throttle: auth::Throttle,
     notices: tokio::sync::broadcast::Sender<workflow::Notice>,
+    /// The full-text index (derived data; see `search`).
+    pub search: Arc<search::Search>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -118,7 +121,9 @@ impl Default for Limits {
 
 impl Services {
     pub fn new(store: Store, clock: Arc<dyn Clock>, paths: Paths, limits: Limits) -> Result<Self> {
+        let search = search::Search::open(&store, &paths.data_dir.join("search"))?;
         let s = Services {
+            search,
             store,
             clock,
             paths,

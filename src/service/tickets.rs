@@ -445,7 +445,17 @@ impl Services {
                 partial: false,
             });
         }
-        let plan = self.plan(actor, q, &dir)?;
+        let mut plan = self.plan(actor, q, &dir)?;
+        if !plan.words.is_empty() && plan.desc && self.search.tickets_ready() {
+            // Words go to the full-text index (jieba words, synonyms);
+            // every other filter and the scope are checked per ticket.
+            let words = std::mem::take(&mut plan.words).join(" ");
+            // Read your own writes: index what is pending first.
+            if let Err(e) = self.search.sync(&self.store, false) {
+                tracing::warn!(error = %e, "search sync failed");
+            }
+            return self.query_words(actor, &plan, &words, &dir, now);
+        }
         let mut items = Vec::with_capacity(plan.limit);
         let mut more = false;
         let mut last = None;
@@ -470,6 +480,68 @@ impl Services {
                 }
                 ControlFlow::Continue(())
             })?;
+        Ok(TicketPage {
+            items,
+            next_cursor: if more {
+                last.map(|n| format!("{:x}", n.0))
+            } else {
+                None
+            },
+            partial,
+        })
+    }
+
+    /// The list for a query with words: candidates from the full-text index,
+    /// newest first, in pages, each checked against the other filters and
+    /// the actor's scope; at most `SCAN_BUDGET` candidates per request.
+    fn query_words(
+        &self,
+        actor: &Actor,
+        plan: &Plan,
+        words: &str,
+        dir: &Directory,
+        now: jiff::Timestamp,
+    ) -> Result<TicketPage> {
+        let mut items = Vec::with_capacity(plan.limit);
+        let mut before = plan.hi.0.checked_add(1);
+        let mut scanned = 0u64;
+        let mut last = None;
+        let (mut more, mut partial) = (false, false);
+        'pages: loop {
+            let nos = self
+                .search
+                .index
+                .search_tickets(words, 500, before)
+                .map_err(Error::internal)?;
+            let Some(&oldest) = nos.last() else { break };
+            before = Some(oldest);
+            let nos: Vec<TicketNo> = nos
+                .into_iter()
+                .take_while(|n| *n >= plan.lo.0)
+                .map(TicketNo)
+                .collect();
+            let reached_lo = nos.last().map(|n| n.0) != Some(oldest);
+            for t in self.store.tickets(&nos)? {
+                scanned += 1;
+                if self.matches(plan, &t, actor, dir, now) {
+                    if items.len() == plan.limit {
+                        more = true;
+                        break 'pages;
+                    }
+                    last = Some(t.number);
+                    items.push(TicketView::new(&t, actor, dir, now));
+                }
+                if scanned >= SCAN_BUDGET && items.len() < plan.limit {
+                    partial = true;
+                    more = true;
+                    last = Some(t.number);
+                    break 'pages;
+                }
+            }
+            if reached_lo {
+                break;
+            }
+        }
         Ok(TicketPage {
             items,
             next_cursor: if more {

@@ -70,6 +70,31 @@ fn keys(t: &Ticket) -> IndexKeys<'_> {
     }
 }
 
+/// Tells the search index (through the outbox, in the same transaction)
+/// that a ticket's searchable text is new or changed.
+fn outbox_ticket(w: &WriteTransaction, t: &Ticket, old: Option<&Ticket>) -> Result<()> {
+    let changed = match old {
+        None => true,
+        Some(o) => {
+            o.title != t.title
+                || o.content != t.content
+                || o.answer != t.answer
+                || o.reply != t.reply
+                || o.address != t.address
+        }
+    };
+    if changed {
+        super::kb::push_outbox(
+            w,
+            super::kb::OutboxEntry {
+                kind: super::kb::OutboxKind::Ticket,
+                id: t.number.0,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 fn put_indexes(w: &WriteTransaction, t: &Ticket, old: Option<&Ticket>) -> Result<()> {
     let n = t.number.0;
     let new = keys(t);
@@ -237,6 +262,7 @@ impl Store {
                     agg.change(None, &t, &events, &ev)?;
                 }
                 put_indexes(&w, &t, None)?;
+                outbox_ticket(&w, &t, None)?;
                 out.push((id, Ok(t)));
             }
             agg.finish(&w)?;
@@ -255,7 +281,9 @@ impl Store {
     }
 
     /// Stores tickets whose numbers are already set (demo data, imports),
-    /// many to a transaction. Existing numbers are refused.
+    /// many to a transaction. Existing numbers are refused. No search
+    /// outbox rows: an import fills a new data dir, whose missing search
+    /// index is rebuilt from the tickets at the next start.
     pub fn import_tickets(&self, batch: Vec<(Ticket, Vec<Event>)>) -> Result<()> {
         let mut w = self.write()?;
         w.set_durability(redb::Durability::None)
@@ -314,6 +342,7 @@ impl Store {
             drop(tickets);
             drop(ev);
             put_indexes(&w, &new, Some(&old))?;
+            outbox_ticket(&w, &new, Some(&old))?;
             new
         };
         agg.finish(&w)?;
@@ -358,6 +387,8 @@ impl Store {
             drop(ev);
             put_indexes(&w, &na, Some(&oa))?;
             put_indexes(&w, &nb, Some(&ob))?;
+            outbox_ticket(&w, &na, Some(&oa))?;
+            outbox_ticket(&w, &nb, Some(&ob))?;
             (na, nb)
         };
         agg.finish(&w)?;
@@ -396,6 +427,7 @@ impl Store {
                 tickets.insert(no.0, codec::encode(&new).as_slice())?;
                 agg.change(Some(&old), &new, &events, &ev)?;
                 put_indexes(&w, &new, Some(&old))?;
+                outbox_ticket(&w, &new, Some(&old))?;
                 changed += 1;
             }
         }
@@ -452,6 +484,25 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Up to `limit` tickets with numbers above `after`, in number order
+    /// (rebuilding the search index), with the search outbox's last
+    /// sequence as of the same snapshot.
+    pub fn tickets_after(&self, after: u64, limit: usize) -> Result<(Vec<Ticket>, u64)> {
+        let r = self.read()?;
+        let t = r.open_table(TICKETS)?;
+        let mut out = Vec::with_capacity(limit.min(10_000));
+        for row in t.range((after.saturating_add(1))..)?.take(limit) {
+            let (k, v) = row?;
+            out.push(codec::decode(&format!("ticket {}", k.value()), v.value())?);
+        }
+        let last = super::missing_table_is_empty(r.open_table(super::tables::SEARCH_OUTBOX))?
+            .map(|o| o.last().map(|l| l.map(|(k, _)| k.value())))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0);
+        Ok((out, last))
     }
 
     pub fn ticket(&self, no: TicketNo) -> Result<Option<Ticket>> {
