@@ -712,11 +712,81 @@ fn setup_data(port: u16) {
             "/api/v1/users",
             json!({"username": OPERATOR.0, "password": OPERATOR.1, "display_name": "话务员 王芳", "roles": ["operator"]}),
         ),
+        (
+            "/api/v1/kb/articles",
+            json!({"title": "社会保障卡补办流程", "category": "社会保障/社保卡",
+                   "body": "社会保障卡遗失的，先挂失，再持身份证到社保卡合作银行网点或区政务服务中心人社窗口补卡。",
+                   "keywords": ["社保卡", "补办", "补卡", "遗失"], "publish": true}),
+        ),
+        (
+            "/api/v1/kb/articles",
+            json!({"title": "燃气泄漏应急处置", "category": "公用事业/燃气",
+                   "body": "闻到燃气味请立即关闭燃气阀门、开窗通风，不要开关电器，到户外拨打燃气抢修电话。",
+                   "keywords": ["燃气", "煤气", "泄漏"], "publish": true}),
+        ),
     ] {
         let r = http(port, "POST", path, &auth, Some(&body.to_string()))
             .unwrap_or_else(|e| panic!("POST {path}: {e}"));
         assert_eq!(r.status, 201, "POST {path} {body}: {}", r.body);
     }
+}
+
+/// The operator types the caller's question into the content field: the
+/// matching article appears beside the form while the focus stays in the
+/// content field, and Alt+1 puts its answer into the answer field.
+#[test]
+fn intake_shows_the_answer_and_inserts_it_with_one_key() {
+    let Some(env) = Env::start("kb-intake") else {
+        return;
+    };
+    let art = env.artifacts.clone();
+    env.browse(move |c, base| async move {
+        login(&c, &base, OPERATOR.0, OPERATOR.1).await;
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Id("intake-form"))
+            .await
+            .expect("intake page after login");
+        c.find(Locator::Id("content"))
+            .await
+            .expect("the content field")
+            .click()
+            .await
+            .expect("clicking the content field");
+        typ(&c, "社保卡丢了怎么补办").await;
+        let hit = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("#kb-suggest li[data-i='0'] .kb-title"))
+            .await
+            .expect("an article beside the form");
+        let title = hit.text().await.unwrap();
+        assert_eq!(title, "社会保障卡补办流程", "the best match comes first");
+        let marked = c
+            .find_all(Locator::Css("#kb-suggest li[data-i='0'] mark"))
+            .await
+            .unwrap();
+        assert!(!marked.is_empty(), "the matched words are highlighted");
+        assert_eq!(
+            focused(&c).await,
+            "content",
+            "the focus stays in the content field"
+        );
+        assert_eq!(value_of(&c, "answer").await, "", "nothing inserted yet");
+        typ(&c, &format!("{}1", &*Key::Alt)).await;
+        let answer = value_of(&c, "answer").await;
+        assert!(
+            answer.starts_with("社会保障卡遗失的，先挂失"),
+            "Alt+1 inserts the first answer: {answer:?}"
+        );
+        assert_eq!(focused(&c).await, "content", "still typing the content");
+        assert_eq!(
+            value_of(&c, "content").await,
+            "社保卡丢了怎么补办",
+            "the key did not type into the content"
+        );
+        shot(&c, &art, "kb-intake").await;
+    });
 }
 
 /// Finds chromium and chromedriver; `None` means skip (outside CI).

@@ -65,6 +65,19 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "This caller's earlier tickets",
     ),
     ("intake.no_history", "无历史工单", "No earlier tickets"),
+    ("intake.kb", "知识库答案", "Knowledge base"),
+    (
+        "intake.kb_hint",
+        "输入诉求内容时，这里显示匹配的知识库答案；Alt+1…Alt+5 把答案填入“答复内容”。",
+        "Matching articles appear here as you type the content; Alt+1…Alt+5 put an answer into the answer field.",
+    ),
+    (
+        "intake.kb_empty",
+        "知识库中没有找到",
+        "Nothing found in the knowledge base",
+    ),
+    ("intake.kb_insert", "填入答复", "Insert answer"),
+    ("intake.kb_stale", "答案已过时？", "Out of date?"),
     ("intake.submit", "保存工单", "Save ticket"),
     (
         "intake.keys",

@@ -123,6 +123,64 @@
         if (b) { e.preventDefault(); b.click(); }
       }
     });
+    // Intake: knowledge-base answers while the content is typed (focus
+    // stays in the content field); Alt+1…Alt+5 put an answer into the
+    // answer field.
+    var content = document.getElementById("content");
+    var kb = document.getElementById("kb-suggest");
+    var answer = document.getElementById("answer");
+    if (content && kb) {
+      var kbTimer = null, kbLast = "", kbHits = [], kbSeq = 0;
+      var insert = function (i) {
+        var h = kbHits[i];
+        if (!h || !answer) return false;
+        answer.value = answer.value.trim() ? answer.value.replace(/\s+$/, "") + "\n" + h.answer : h.answer;
+        var at = kb.querySelector('[data-i="' + i + '"]');
+        if (at) at.classList.add("used");
+        return true;
+      };
+      var render = function (res) {
+        kbHits = (res && res.hits) || [];
+        if (kbHits.length === 0) {
+          kb.innerHTML = '<p class="muted">' + esc(kb.dataset.empty) + "</p>";
+          return;
+        }
+        // title_html and snippet come escaped from the server, with <mark> only.
+        kb.innerHTML = "<ol class=\"kb-hits\">" + kbHits.slice(0, 5).map(function (h, i) {
+          var a = h.article;
+          return '<li data-i="' + i + '"><a href="/kb/' + a.id + '?search_id=' + res.search_id +
+            '" target="_blank" class="kb-title">' + h.title_html + "</a>" +
+            ' <span class="muted">' + esc(a.category) + "</span>" +
+            '<p class="kb-snippet">' + h.snippet + "</p>" +
+            '<button type="button" class="kb-insert" data-i="' + i + '">' + esc(kb.dataset.insert) + " (Alt+" + (i + 1) + ")</button> " +
+            '<a class="muted" target="_blank" href="/kb/' + a.id + '/edit?note=' + encodeURIComponent(kb.dataset.stale) + '">' + esc(kb.dataset.stale) + "</a></li>";
+        }).join("") + "</ol>";
+      };
+      var kbSearch = function () {
+        var v = content.value.trim();
+        if (v === kbLast) return;
+        kbLast = v;
+        if (v.length < 2) { kbHits = []; return; }
+        var seq = ++kbSeq;
+        fetch("/api/v1/kb/search?limit=5&q=" + encodeURIComponent(v.slice(0, 200)), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (res) { if (seq === kbSeq && res) render(res); })
+          .catch(function () {});
+      };
+      content.addEventListener("input", function () {
+        clearTimeout(kbTimer);
+        kbTimer = setTimeout(kbSearch, 200);
+      });
+      kb.addEventListener("click", function (e) {
+        var b = e.target.closest ? e.target.closest("button.kb-insert") : null;
+        if (b) { insert(Number(b.dataset.i)); }
+      });
+      document.addEventListener("keydown", function (e) {
+        if (e.altKey && !e.ctrlKey && e.key >= "1" && e.key <= "5") {
+          if (insert(Number(e.key) - 1)) e.preventDefault();
+        }
+      });
+    }
     // Backup page: a progress bar while a backup runs (read from the
     // status API while the form's request is under way, or after a reload).
     var bp = document.getElementById("backup-progress");
