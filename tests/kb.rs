@@ -2087,3 +2087,58 @@ async fn demo_loads_the_fixture_and_backup_counts_articles() {
     let v = hotline::backup::verify(std::path::Path::new(&done.path)).unwrap();
     assert_eq!(v.manifest.counts.articles, 331);
 }
+
+/// Any text in the search box gives results or a clear message, never a
+/// 500: empty, huge, query syntax, unbalanced quotes, emoji, mixed scripts.
+#[tokio::test]
+async fn search_takes_any_input() {
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+    let w = world().await;
+    let app = &w.app;
+    let long = "社保".repeat(400);
+    let huge = "停水".repeat(600);
+    let inputs = [
+        "",
+        "   ",
+        long.as_str(),
+        "AND OR NOT ( ) \" : * ~ ^ [ ] { } \\ / + - ! ?",
+        "\"社保卡",
+        "社保卡\" OR \"",
+        "title:社保 AND answer:*",
+        "😀🔥 社保卡 😀",
+        "shebaoka 社保 card ШКОЛА ١٢٣",
+        "\u{0}\u{7}控制字符",
+        "%%%",
+        "sbk",
+    ];
+    for q in inputs {
+        let r = app
+            .get(&w.op, &format!("/api/v1/kb/search?q={}", enc(q)))
+            .await;
+        assert!(
+            r.status == StatusCode::OK || r.status == StatusCode::BAD_REQUEST,
+            "{q:?}: {} {}",
+            r.status,
+            r.text()
+        );
+        if r.status == StatusCode::OK {
+            assert!(r.json()["hits"].is_array(), "{q:?}: {}", r.text());
+        } else {
+            assert_problem(&r, r.status);
+        }
+    }
+    let r = app
+        .get(&w.op, &format!("/api/v1/kb/search?q={}", enc(&huge)))
+        .await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("太长"), "{}", r.text());
+}
