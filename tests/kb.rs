@@ -2142,3 +2142,38 @@ async fn search_takes_any_input() {
     assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("太长"), "{}", r.text());
 }
+
+/// Similar past tickets for the intake page: found by meaning of the
+/// words, only tickets the caller may see, bad input refused cleanly.
+#[tokio::test]
+async fn similar_past_tickets() {
+    let w = world().await;
+    let app = &w.app;
+    let number = w.ticket().await;
+    let r = app
+        .get(
+            &w.op,
+            "/api/v1/tickets/similar?q=%E5%81%9C%E6%B0%B4%E4%BA%86%E6%80%8E%E4%B9%88%E5%8A%9E",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let list = r.json();
+    assert_eq!(list[0]["number"], number.as_str(), "{list}");
+    // A department user sees none of another unit's (undispatched) tickets.
+    let r = app
+        .get(&w.dept_b, "/api/v1/tickets/similar?q=%E5%81%9C%E6%B0%B4")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json().as_array().unwrap().len(), 0, "{}", r.text());
+    // Empty text: nothing; too long: a clear 422; no text at all: 400.
+    let r = app.get(&w.op, "/api/v1/tickets/similar?q=").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json().as_array().unwrap().len(), 0);
+    let long = "%E6%B0%B4".repeat(2_100);
+    let r = app
+        .get(&w.op, &format!("/api/v1/tickets/similar?q={long}"))
+        .await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.get(&w.op, "/api/v1/tickets/similar").await;
+    assert_problem(&r, StatusCode::BAD_REQUEST);
+}

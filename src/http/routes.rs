@@ -46,6 +46,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::audit))
         .routes(routes!(admin::calendar))
         .routes(routes!(tickets::create, tickets::list))
+        .routes(routes!(tickets::similar))
         .routes(routes!(tickets::get))
         .routes(routes!(tickets::events))
         .routes(routes!(tickets::action))

@@ -553,6 +553,42 @@ impl Services {
         })
     }
 
+    /// Past tickets most like `text` (the content being typed at intake),
+    /// best first, that the actor may see; empty while the ticket index is
+    /// being rebuilt.
+    pub fn similar_tickets(&self, actor: &Actor, text: &str, n: usize) -> Result<Vec<TicketView>> {
+        actor.require(Permission::ReadTickets)?;
+        if text.chars().count() > 2_000 {
+            return Err(Error::field(
+                "q",
+                "内容太长，请不超过2000个字 (the text is too long: at most 2,000 characters)",
+            ));
+        }
+        let n = n.clamp(1, 20);
+        if text.trim().is_empty() || !self.search.tickets_ready() {
+            return Ok(vec![]);
+        }
+        if let Err(e) = self.search.sync(&self.store, false) {
+            tracing::warn!(error = %e, "search sync failed");
+        }
+        let hits = self
+            .search
+            .index
+            .similar_tickets(text, n * 3)
+            .map_err(Error::internal)?;
+        let nos: Vec<TicketNo> = hits.into_iter().map(|(no, _)| TicketNo(no)).collect();
+        let dir = self.dir();
+        let now = self.now();
+        Ok(self
+            .store
+            .tickets(&nos)?
+            .into_iter()
+            .filter(|t| actor.scope.sees(&t.units_seen))
+            .take(n)
+            .map(|t| TicketView::new(&t, actor, &dir, now))
+            .collect())
+    }
+
     /// One ticket, if the actor may see it; otherwise "not found", so that
     /// department users cannot probe other units' numbers.
     pub fn ticket(&self, actor: &Actor, number: &str) -> Result<Ticket> {

@@ -162,6 +162,22 @@
         kbLast = v;
         if (v.length < 2) { kbHits = []; return; }
         var seq = ++kbSeq;
+        var sim = document.getElementById("similar");
+        if (sim) {
+          fetch("/api/v1/tickets/similar?limit=3&q=" + encodeURIComponent(v.slice(0, 600)), { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (list) {
+              if (seq !== kbSeq || !list) return;
+              if (list.length === 0) { sim.innerHTML = '<p class="muted">' + esc(sim.dataset.empty) + "</p>"; return; }
+              sim.innerHTML = "<ul class=\"similar\">" + list.map(function (t) {
+                var how = (t.reply || t.answer || "").slice(0, 80);
+                return '<li><a target="_blank" href="/tickets/' + encodeURIComponent(t.number) + '">' + esc(t.number) + "</a> " +
+                  esc(t.title) + ' <span class="muted">' + esc(STATES[t.state] || t.state) + "</span>" +
+                  (how ? '<p class="kb-snippet">' + esc(how) + "</p>" : "") + "</li>";
+              }).join("") + "</ul>";
+            })
+            .catch(function () {});
+        }
         fetch("/api/v1/kb/search?limit=5&q=" + encodeURIComponent(v.slice(0, 200)), { credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : null; })
           .then(function (res) { if (seq === kbSeq && res) render(res); })

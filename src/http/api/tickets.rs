@@ -42,6 +42,30 @@ pub async fn list(
     Ok(Json(app.run(move |s| s.query_tickets(&a.actor, &q)).await?))
 }
 
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct SimilarQuery {
+    /// The text to compare (e.g. the content being typed at intake).
+    pub q: String,
+    /// How many (1–20, default 5).
+    pub limit: Option<usize>,
+}
+
+/// Past tickets most similar to `q`, best first, with how they were
+/// answered (`answer`, `reply`); only tickets the caller may see.
+#[utoipa::path(get, path = "/api/v1/tickets/similar", tag = "tickets", params(SimilarQuery),
+    responses((status = 200, body = Vec<TicketView>), (status = 400, body = Problem), (status = 422, body = Problem)))]
+pub async fn similar(
+    State(app): State<AppState>,
+    ApiAuth(a): ApiAuth,
+    ApiQuery(q): ApiQuery<SimilarQuery>,
+) -> ApiResult<Json<Vec<TicketView>>> {
+    let n = q.limit.unwrap_or(5);
+    Ok(Json(
+        app.run(move |s| s.similar_tickets(&a.actor, &q.q, n))
+            .await?,
+    ))
+}
+
 /// One ticket with its deadlines and supervision status.
 #[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets", params(("number" = String, Path, description = "YYYYMMDD-NNNNNN")),
     responses((status = 200, body = TicketView), (status = 404, body = Problem)))]
