@@ -786,6 +786,40 @@ fn intake_shows_the_answer_and_inserts_it_with_one_key() {
             "the key did not type into the content"
         );
         shot(&c, &art, "kb-intake").await;
+
+        // Saving the ticket counts the article as used.
+        let href = hit.attr("href").await.unwrap().expect("the article link");
+        let article = href
+            .trim_start_matches("/kb/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        for (id, text) in [("caller_phone", PHONE), ("category", "0101")] {
+            c.find(Locator::Id(id))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            typ(&c, text).await;
+        }
+        typ(&c, &format!("{}{}", &*Key::Control, &*Key::Enter)).await;
+        wait_until_url(&c, |u| u.contains("saved=")).await;
+        assert_no_alert(&c).await;
+        c.goto(&format!("{base}/kb/{article}")).await.unwrap();
+        let uses = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(
+                "//dt[text()='引用次数']/following-sibling::dd[1]",
+            ))
+            .await
+            .expect("the article's use count")
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(uses, "1", "the inserted answer counts as one use");
     });
 }
 

@@ -130,17 +130,24 @@
     var kb = document.getElementById("kb-suggest");
     var answer = document.getElementById("answer");
     if (content && kb) {
-      var kbTimer = null, kbLast = "", kbHits = [], kbSeq = 0;
+      var kbTimer = null, kbLast = "", kbHits = [], kbSeq = 0, kbSearchId = 0;
       var insert = function (i) {
         var h = kbHits[i];
         if (!h || !answer) return false;
         answer.value = answer.value.trim() ? answer.value.replace(/\s+$/, "") + "\n" + h.answer : h.answer;
+        var used = document.getElementById("kb_used");
+        if (used && (("," + used.value + ",").indexOf("," + h.article.id + ",") < 0)) {
+          used.value = used.value ? used.value + "," + h.article.id : String(h.article.id);
+        }
+        var sid = document.getElementById("kb_search");
+        if (sid) sid.value = String(kbSearchId);
         var at = kb.querySelector('[data-i="' + i + '"]');
         if (at) at.classList.add("used");
         return true;
       };
       var render = function (res) {
         kbHits = (res && res.hits) || [];
+        kbSearchId = (res && res.search_id) || 0;
         if (kbHits.length === 0) {
           kb.innerHTML = '<p class="muted">' + esc(kb.dataset.empty) + "</p>";
           return;

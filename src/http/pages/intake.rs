@@ -160,6 +160,7 @@ pub async fn submit(
                     answer: Some(g("answer")),
                     attachments: vec![],
                 };
+                let (kb_used, kb_search) = (g("kb_used"), g("kb_search"));
                 app.run(move |s| {
                     let mut n = n;
                     for (name, bytes) in &files {
@@ -169,7 +170,16 @@ pub async fn submit(
                             name: up.name,
                         });
                     }
-                    s.register(&actor, n)
+                    let t = s.register(&actor, n)?;
+                    // Articles whose answer went into the ticket count as
+                    // used (views/uses and the missing-knowledge report).
+                    let search = kb_search.trim().parse::<u64>().ok().filter(|n| *n > 0);
+                    for id in kb_used.split(',').filter_map(|x| x.trim().parse::<u64>().ok()) {
+                        if let Err(e) = s.record_use(&actor, id, &t.number, search) {
+                            tracing::warn!(article = id, error = %e, "recording a knowledge-base use failed");
+                        }
+                    }
+                    Ok(t)
                 })
                 .await
             }
