@@ -249,7 +249,7 @@ pub struct ProgressView {
     pub phase_zh: String,
     pub done_bytes: u64,
     pub total_bytes: u64,
-    /// 0–100 (99 at most until the file is verified).
+    /// 0–90 while it runs; the read-back verification is the last step.
     pub percent: u8,
 }
 
@@ -280,7 +280,7 @@ impl Progress {
             phase_zh: Self::PHASES[phase].1.into(),
             done_bytes: done,
             total_bytes: total,
-            percent: share.min(99) as u8,
+            percent: share as u8,
         }
     }
 }

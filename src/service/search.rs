@@ -130,7 +130,6 @@ impl Search {
     }
 
     /// Indexes every ticket again; `progress(done, total)` as it goes.
-    /// Outbox rows that the snapshot covers are removed afterwards.
     pub fn rebuild_tickets(
         &self,
         store: &Store,
@@ -144,12 +143,8 @@ impl Search {
         self.index.clear_tickets().map_err(Error::internal)?;
         let mut after = 0;
         let mut done = 0;
-        let mut covered = None;
         loop {
-            let (batch, last_seq) = store.tickets_after(after, 2_000).map_err(Error::internal)?;
-            // The outbox rows written before the first batch's snapshot are
-            // covered by this rebuild.
-            covered.get_or_insert(last_seq);
+            let batch = store.tickets_after(after, 2_000).map_err(Error::internal)?;
             let Some(last) = batch.last() else { break };
             after = last.number.0;
             for t in &batch {
@@ -162,21 +157,9 @@ impl Search {
             progress(done, total.max(done));
         }
         self.index.commit().map_err(Error::internal)?;
-        if let Some(seq) = covered.filter(|s| *s > 0) {
-            // Only ticket rows may be dropped: article rows are not covered.
-            let pending = store
-                .search_outbox_pending(usize::MAX)
-                .map_err(Error::internal)?;
-            if pending
-                .iter()
-                .take_while(|(s, _)| *s <= seq)
-                .all(|(_, e)| e.kind == OutboxKind::Ticket)
-            {
-                store
-                    .search_outbox_delete_through(seq)
-                    .map_err(Error::internal)?;
-            }
-        }
+        // Outbox rows already covered by the snapshot are left in place:
+        // the next sync indexes them again, which is idempotent and cheap
+        // (only changes made since the last sync are there).
         self.tickets_ready.store(true, Ordering::Release);
         Ok(done)
     }

@@ -487,9 +487,8 @@ impl Store {
     }
 
     /// Up to `limit` tickets with numbers above `after`, in number order
-    /// (rebuilding the search index), with the search outbox's last
-    /// sequence as of the same snapshot.
-    pub fn tickets_after(&self, after: u64, limit: usize) -> Result<(Vec<Ticket>, u64)> {
+    /// (rebuilding the search index).
+    pub fn tickets_after(&self, after: u64, limit: usize) -> Result<Vec<Ticket>> {
         let r = self.read()?;
         let t = r.open_table(TICKETS)?;
         let mut out = Vec::with_capacity(limit.min(10_000));
@@ -497,12 +496,7 @@ impl Store {
             let (k, v) = row?;
             out.push(codec::decode(&format!("ticket {}", k.value()), v.value())?);
         }
-        let last = super::missing_table_is_empty(r.open_table(super::tables::SEARCH_OUTBOX))?
-            .map(|o| o.last().map(|l| l.map(|(k, _)| k.value())))
-            .transpose()?
-            .flatten()
-            .unwrap_or(0);
-        Ok((out, last))
+        Ok(out)
     }
 
     pub fn ticket(&self, no: TicketNo) -> Result<Option<Ticket>> {
