@@ -77,6 +77,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Nothing found in the knowledge base",
     ),
     ("intake.kb_insert", "填入答复", "Insert answer"),
+    ("intake.similar", "相似历史工单", "Similar past tickets"),
+    (
+        "intake.similar_empty",
+        "没有相似的历史工单",
+        "No similar past tickets",
+    ),
     ("intake.kb_stale", "答案已过时？", "Out of date?"),
     ("intake.submit", "保存工单", "Save ticket"),
     (
