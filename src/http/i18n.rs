@@ -629,19 +629,31 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("backup.attachments", "附件", "Attachments"),
 ];
 
+/// Every message catalog: this file's and one per feature area. A new area
+/// adds its `i18n_*.rs` file and one line here.
+pub const CATALOGS: &[&[(&str, &str, &str)]] = &[MESSAGES, super::i18n_kb::MESSAGES];
+
+type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| {
+        CATALOGS
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|(k, zh, en)| (*k, (*zh, *en)))
+            .collect()
+    })
+}
+
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    CATALOGS.iter().flat_map(|c| c.iter())
+}
+
 pub fn t(lang: &str, key: &str) -> &'static str {
-    match MESSAGES
-        .iter()
-        .chain(super::i18n_kb::MESSAGES)
-        .find(|(k, _, _)| *k == key)
-    {
-        Some((_, zh, en)) => {
-            if lang == "en" {
-                en
-            } else {
-                zh
-            }
-        }
+    match catalog().get(key) {
+        Some((_, en)) if lang == "en" => en,
+        Some((zh, _)) => zh,
         None => "??",
     }
 }
@@ -652,16 +664,12 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_complete() {
-        let mut keys: Vec<_> = MESSAGES
-            .iter()
-            .chain(super::super::i18n_kb::MESSAGES)
-            .map(|m| m.0)
-            .collect();
+        let mut keys: Vec<_> = all().map(|m| m.0).collect();
         keys.sort();
         let n = keys.len();
         keys.dedup();
         assert_eq!(n, keys.len(), "duplicate message keys");
-        for (k, zh, en) in MESSAGES.iter().chain(super::super::i18n_kb::MESSAGES) {
+        for (k, zh, en) in all() {
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }
         assert_eq!(t("en", "nav.tickets"), "Tickets");
@@ -682,10 +690,7 @@ mod template_tests {
             for part in text.split("base.t(\"").skip(1) {
                 let key = &part[..part.find('"').unwrap()];
                 assert!(
-                    super::MESSAGES
-                        .iter()
-                        .chain(super::super::i18n_kb::MESSAGES)
-                        .any(|m| m.0 == key),
+                    super::all().any(|m| m.0 == key),
                     "{}: unknown message key {key}",
                     path.display()
                 );

@@ -14,6 +14,7 @@ pub mod public;
 pub mod reports;
 pub mod search;
 pub mod settings;
+pub mod table;
 pub mod tickets;
 pub mod views;
 pub mod workflow;
