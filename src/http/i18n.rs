@@ -646,6 +646,7 @@ fn catalog() -> &'static Catalog {
     })
 }
 
+#[cfg(test)]
 fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     CATALOGS.iter().flat_map(|c| c.iter())
 }
