@@ -233,9 +233,10 @@ pub fn run() -> ExitCode {
             }
             .map_err(|e| e.to_string())?;
             println!(
-                "{} tickets recounted into {} rows in {:.1} s; the kept aggregates differed in {} rows{}",
+                "{} tickets recounted into {} aggregate rows and {} hot-word / difficult-case rows in {:.1} s; the kept aggregates differed in {} rows{}",
                 r.tickets,
                 r.rows,
+                r.bulletin_rows,
                 started.elapsed().as_secs_f64(),
                 r.differences,
                 if check { "" } else { " (now replaced)" }
