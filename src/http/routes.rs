@@ -29,6 +29,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api::settings::router())
         .merge(api::backup::router())
         .merge(api::kb::router())
+        .merge(api::bulletins::router())
         .routes(routes!(session::healthz))
         .routes(routes!(session::setup))
         .routes(routes!(session::login, session::current, session::logout))

@@ -397,6 +397,23 @@ impl Store {
             .collect()
     }
 
+    /// The bulletin schedule's settings (JSON in the settings table under
+    /// `key`), if set.
+    pub fn bulletin_schedule_json(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let r = self.read()?;
+        let Some(t) = super::missing_table_is_empty(r.open_table(SETTINGS))? else {
+            return Ok(None);
+        };
+        Ok(t.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    pub fn save_bulletin_schedule_json(&self, key: &str, json: &[u8]) -> Result<()> {
+        let w = self.write()?;
+        w.open_table(SETTINGS)?.insert(key, json)?;
+        w.commit()?;
+        Ok(())
+    }
+
     /// Whether a bulletin of this kind and period start is archived.
     pub fn has_bulletin(&self, kind: u8, start: u32) -> Result<bool> {
         let r = self.read()?;
