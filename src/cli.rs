@@ -378,6 +378,7 @@ fn serve(
         crate::http::spawn_sweeper(state.clone());
         crate::http::spawn_search(state.clone());
         crate::backup::spawn_scheduler(state.clone());
+        crate::http::pages::bulletins::spawn_scheduler(state.clone());
         let app = crate::build_app(state.clone());
         let local = format!("http://127.0.0.1:{}/", addr.port());
         println!(

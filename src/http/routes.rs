@@ -84,6 +84,7 @@ pub fn pages() -> Router<AppState> {
         .merge(pages::settings::routes())
         .merge(pages::backup::routes())
         .merge(pages::kb::routes())
+        .merge(pages::bulletins::routes())
         .route("/", get(pages::home))
         .route("/setup", get(pages::setup::form).post(pages::setup::submit))
         .route("/login", get(pages::login::form).post(pages::login::submit))
