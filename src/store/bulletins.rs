@@ -533,7 +533,7 @@ mod tests {
         }
         // Five dissatisfied callbacks.
         for no in nos.iter().skip(3).step_by(11).take(5) {
-            let mut act = |now: &str, a: Action, who: Who| {
+            let act = |now: &str, a: Action, who: Who| {
                 store
                     .update_ticket(*no, |t| -> Result<Vec<Event>> {
                         Ok(w.apply(t, sh_at(now), &a, "原因", &who).unwrap())

@@ -186,11 +186,21 @@ fn view(b: Bulletin) -> View {
     let series = vec![
         Series {
             name: "本期".into(),
-            values: b.trend.rows.iter().map(|r| r.get(1).and_then(num)).collect(),
+            values: b
+                .trend
+                .rows
+                .iter()
+                .map(|r| r.get(1).and_then(num))
+                .collect(),
         },
         Series {
             name: "上期".into(),
-            values: b.trend.rows.iter().map(|r| r.get(2).and_then(num)).collect(),
+            values: b
+                .trend
+                .rows
+                .iter()
+                .map(|r| r.get(2).and_then(num))
+                .collect(),
         },
     ];
     let trend_chart = if x.len() > 14 {
@@ -218,8 +228,18 @@ fn view(b: Bulletin) -> View {
         empty_key: "",
     };
     let mut sections = vec![
-        sec("headline", "bulletins.headline", String::new(), vec![b.headline.clone()]),
-        sec("trend", "bulletins.trend", trend_chart, vec![b.trend.clone()]),
+        sec(
+            "headline",
+            "bulletins.headline",
+            String::new(),
+            vec![b.headline.clone()],
+        ),
+        sec(
+            "trend",
+            "bulletins.trend",
+            trend_chart,
+            vec![b.trend.clone()],
+        ),
         sec(
             "channels",
             "bulletins.channels",
@@ -229,18 +249,31 @@ fn view(b: Bulletin) -> View {
         sec(
             "categories",
             "bulletins.categories",
-            charts::bars(&b.categories.title, &bars_of(&b.categories, 1, 2, 12), Unit::Count),
+            charts::bars(
+                &b.categories.title,
+                &bars_of(&b.categories, 1, 2, 12),
+                Unit::Count,
+            ),
             vec![b.categories.clone(), b.subcategories.clone()],
         ),
         sec(
             "words",
             "bulletins.hot_words",
-            charts::bars(&b.hot_words.title, &bars_of(&b.hot_words, 1, 2, 20), Unit::Count),
+            charts::bars(
+                &b.hot_words.title,
+                &bars_of(&b.hot_words, 1, 2, 20),
+                Unit::Count,
+            ),
             vec![b.hot_words.clone(), b.rising_words.clone()],
         ),
         Section {
             note_key: "bulletins.spike_rule",
-            ..sec("spikes", "bulletins.spikes", String::new(), vec![spikes_table(&b.spikes)])
+            ..sec(
+                "spikes",
+                "bulletins.spikes",
+                String::new(),
+                vec![spikes_table(&b.spikes)],
+            )
         },
         sec(
             "difficult",
@@ -249,7 +282,12 @@ fn view(b: Bulletin) -> View {
             vec![b.difficult_summary.clone(), difficult_table(&b.difficult)],
         ),
     ];
-    let mut units = sec("units", "bulletins.units", String::new(), vec![b.units.clone()]);
+    let mut units = sec(
+        "units",
+        "bulletins.units",
+        String::new(),
+        vec![b.units.clone()],
+    );
     match &b.ranking {
         Some(r) => units.tables.push(r.clone()),
         None => units.empty_key = "bulletins.no_ranking",
