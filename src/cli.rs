@@ -233,9 +233,10 @@ pub fn run() -> ExitCode {
             }
             .map_err(|e| e.to_string())?;
             println!(
-                "{} tickets recounted into {} rows in {:.1} s; the kept aggregates differed in {} rows{}",
+                "{} tickets recounted into {} aggregate rows and {} hot-word / difficult-case rows in {:.1} s; the kept aggregates differed in {} rows{}",
                 r.tickets,
                 r.rows,
+                r.bulletin_rows,
                 started.elapsed().as_secs_f64(),
                 r.differences,
                 if check { "" } else { " (now replaced)" }
@@ -377,6 +378,7 @@ fn serve(
         crate::http::spawn_sweeper(state.clone());
         crate::http::spawn_search(state.clone());
         crate::backup::spawn_scheduler(state.clone());
+        crate::http::pages::bulletins::spawn_scheduler(state.clone());
         let app = crate::build_app(state.clone());
         let local = format!("http://127.0.0.1:{}/", addr.port());
         println!(

@@ -101,6 +101,16 @@ every_table!(
     AGGREGATES_REBUILD,
     AGG_NAMES,
     AGG_NAME_IDS,
+    WORD_COUNTS,
+    // Never committed (a rebuild's scratch table): copies nothing.
+    WORD_COUNTS_REBUILD,
+    WORDS,
+    WORD_IDS,
+    DIFFICULT,
+    // Never committed (a rebuild's scratch table): copies nothing.
+    DIFFICULT_REBUILD,
+    BULLETIN_INDEX,
+    BULLETINS,
 );
 
 /// Rows per batch handed from the reading thread to the writing one.

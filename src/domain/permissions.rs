@@ -32,6 +32,9 @@ pub enum Permission {
     Decide,
     /// Read reports and dashboards.
     ReadReports,
+    /// Issue (and re-issue) bulletins by hand: team leads and
+    /// administrators; leaders only read.
+    IssueBulletins,
 }
 
 /// Roles that work at the center and therefore see every ticket.
@@ -55,6 +58,7 @@ pub fn allowed(roles: &[Role], p: Permission) -> bool {
         Permission::ReadReports => {
             has(Role::Leader) || has(Role::TeamLead) || has(Role::Admin) || has(Role::QaInspector)
         }
+        Permission::IssueBulletins => has(Role::TeamLead) || has(Role::Admin),
     }
 }
 
@@ -130,10 +134,14 @@ mod tests {
                     Callback,
                     Decide,
                     ReadReports,
+                    IssueBulletins,
                 ],
             ),
             (Leader, &[ReadTickets, ReadReports]),
-            (Admin, &[Administer, ReadTickets, ReadReports]),
+            (
+                Admin,
+                &[Administer, ReadTickets, ReadReports, IssueBulletins],
+            ),
         ];
         let all = [
             Administer,
@@ -145,6 +153,7 @@ mod tests {
             Callback,
             Decide,
             ReadReports,
+            IssueBulletins,
         ];
         for (role, granted) in table {
             for p in all {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod charts;
 pub mod extract;
 pub mod i18n;
+pub mod i18n_bulletins;
 pub mod i18n_kb;
 pub mod pages;
 pub mod problem;

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod bulletins;
 pub mod kb;
 pub mod public;
 pub mod reports;

@@ -2,10 +2,10 @@
 //! the export as `.xlsx` or CSV. Numbers stay numbers (rates as fractions
 //! 0..1) so that the spreadsheet can format and sum them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One cell.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Cell {
     Text(String),
@@ -45,7 +45,7 @@ impl Cell {
 
 /// One column: a stable key (JSON, CSV header for machines) and the label
 /// people read (Chinese).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub key: String,
     pub label: String,
@@ -61,7 +61,7 @@ impl Column {
 }
 
 /// A titled table; every row has one cell per column.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub title: String,
     pub columns: Vec<Column>,

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::tz::TimeZone;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 
+use super::bulletins::{BulletinDelta, DiffTable, WordTable};
 use super::tables::*;
 use super::{Result, Store, StoreError, codec};
 use crate::domain::aggregate::{Counters, Delta, Dim, RowKey};
@@ -50,6 +51,8 @@ pub(crate) fn read_timeline<T: ReadableTable<(u64, u32), &'static [u8]>>(
 pub(crate) struct AggWriter {
     tz: TimeZone,
     delta: Delta,
+    /// Hot-word counts and difficult-case marks of the same changes.
+    bulletin: BulletinDelta,
 }
 
 impl AggWriter {
@@ -57,6 +60,7 @@ impl AggWriter {
         Ok(AggWriter {
             tz: tz_in(w)?,
             delta: Delta::default(),
+            bulletin: BulletinDelta::default(),
         })
     }
 
@@ -70,6 +74,7 @@ impl AggWriter {
         appended: &[Event],
         events: &T,
     ) -> Result<()> {
+        self.bulletin.change(old, new, appended, &self.tz);
         self.delta.add_change(old, new, appended, &self.tz, || {
             let o = old.expect("old_timeline is only asked for with an old record");
             read_timeline(events, o.number, o.event_count)
@@ -78,6 +83,9 @@ impl AggWriter {
 
     /// Writes the collected changes into the aggregates.
     pub(crate) fn finish(self, w: &WriteTransaction) -> Result<()> {
+        if !self.bulletin.is_empty() {
+            self.bulletin.write(w, Some(WORD_COUNTS), Some(DIFFICULT))?;
+        }
         if self.delta.is_empty() {
             return Ok(());
         }
@@ -146,12 +154,56 @@ fn decode_counters(bytes: &[u8]) -> Result<Counters> {
 /// the memory of the rebuild).
 const REBUILD_CHUNK: usize = 20_000;
 
-/// Recounts every ticket into `target` (emptied first). Returns the number
-/// of tickets counted.
-pub(crate) fn rebuild_into(w: &WriteTransaction, target: AggTable) -> Result<u64> {
+/// Where a recount writes (each table emptied first); `None`: not
+/// recounted.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Targets {
+    pub agg: Option<AggTable>,
+    pub words: Option<WordTable>,
+    pub difficult: Option<DiffTable>,
+}
+
+impl Targets {
+    /// The scratch tables of a rebuild or check.
+    pub(crate) fn scratch() -> Targets {
+        Targets {
+            agg: Some(AGGREGATES_REBUILD),
+            words: Some(WORD_COUNTS_REBUILD),
+            difficult: Some(DIFFICULT_REBUILD),
+        }
+    }
+}
+
+/// Recounts every ticket into `targets` (emptied first), reporting
+/// `progress(done, total)` every chunk. Returns the number of tickets
+/// counted.
+pub(crate) fn rebuild_into(
+    w: &WriteTransaction,
+    targets: Targets,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<u64> {
     let tz = tz_in(w)?;
-    w.delete_table(target)?;
-    w.open_table(target)?;
+    if let Some(t) = targets.agg {
+        w.delete_table(t)?;
+        w.open_table(t)?;
+    }
+    if let Some(t) = targets.words {
+        w.delete_table(t)?;
+        w.open_table(t)?;
+    }
+    if let Some(t) = targets.difficult {
+        w.delete_table(t)?;
+        w.open_table(t)?;
+    }
+    let flush = |delta: &Delta, bul: BulletinDelta| -> Result<()> {
+        if let Some(t) = targets.agg {
+            let rows = project(w, delta)?;
+            add_rows(w, t, &rows)?;
+        }
+        bul.write(w, targets.words, targets.difficult)
+    };
+    let mut bul = BulletinDelta::default();
+    let total = w.open_table(TICKETS)?.len()?;
     let tickets = w.open_table(TICKETS)?;
     let events = w.open_table(EVENTS)?;
     let mut ev_iter = events.iter()?;
@@ -184,18 +236,27 @@ pub(crate) fn rebuild_into(w: &WriteTransaction, target: AggTable) -> Result<u64
                 _ => break,
             }
         }
-        delta.add_ticket(&t, &tl, &tz, 1);
+        if targets.agg.is_some() {
+            delta.add_ticket(&t, &tl, &tz, 1);
+        }
+        bul.add_ticket(
+            &t,
+            &tl,
+            &tz,
+            targets.words.is_some(),
+            targets.difficult.is_some(),
+        );
         counted += 1;
         in_chunk += 1;
         if in_chunk == REBUILD_CHUNK {
-            let rows = project(w, &delta)?;
-            add_rows(w, target, &rows)?;
+            flush(&delta, std::mem::take(&mut bul))?;
             delta = Delta::default();
             in_chunk = 0;
+            progress(counted, total);
         }
     }
-    let rows = project(w, &delta)?;
-    add_rows(w, target, &rows)?;
+    flush(&delta, bul)?;
+    progress(counted, total);
     Ok(counted)
 }
 
@@ -271,6 +332,23 @@ fn compare(
     Ok((diffs, list))
 }
 
+/// Recounts aggregates, word counts and difficult cases into the scratch
+/// tables and compares them with the kept ones.
+fn recount_and_compare(w: &WriteTransaction) -> Result<AggregateCheck> {
+    let tickets = rebuild_into(w, Targets::scratch(), &mut |_, _| {})?;
+    let (mut differences, mut examples) = compare(w, AGGREGATES, AGGREGATES_REBUILD, 20)?;
+    let rows = w.open_table(AGGREGATES_REBUILD)?.len()?;
+    let (d, bulletin_rows) = super::bulletins::compare_rebuild(w, 20, &mut examples)?;
+    differences += d;
+    Ok(AggregateCheck {
+        tickets,
+        rows,
+        bulletin_rows,
+        differences,
+        examples,
+    })
+}
+
 /// What a rebuild or check found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AggregateCheck {
@@ -278,6 +356,8 @@ pub struct AggregateCheck {
     pub tickets: u64,
     /// Rows of the recounted aggregates.
     pub rows: u64,
+    /// Rows of the recounted hot-word counts and difficult-case index.
+    pub bulletin_rows: u64,
     /// Rows in which the kept aggregates differed from the recount.
     pub differences: u64,
     /// The first differences, described.
@@ -300,34 +380,24 @@ impl Store {
     /// replaces them, in one transaction.
     pub fn rebuild_aggregates(&self) -> Result<AggregateCheck> {
         let w = self.write()?;
-        let tickets = rebuild_into(&w, AGGREGATES_REBUILD)?;
-        let (differences, examples) = compare(&w, AGGREGATES, AGGREGATES_REBUILD, 20)?;
-        let rows = w.open_table(AGGREGATES_REBUILD)?.len()?;
+        let check = recount_and_compare(&w)?;
         w.delete_table(AGGREGATES)?;
         w.rename_table(AGGREGATES_REBUILD, AGGREGATES)?;
+        w.delete_table(WORD_COUNTS)?;
+        w.rename_table(WORD_COUNTS_REBUILD, WORD_COUNTS)?;
+        w.delete_table(DIFFICULT)?;
+        w.rename_table(DIFFICULT_REBUILD, DIFFICULT)?;
         w.commit()?;
-        Ok(AggregateCheck {
-            tickets,
-            rows,
-            differences,
-            examples,
-        })
+        Ok(check)
     }
 
     /// Recounts every ticket and compares with the aggregates kept
     /// incrementally, changing nothing (the recount is thrown away).
     pub fn check_aggregates(&self) -> Result<AggregateCheck> {
         let w = self.write()?;
-        let tickets = rebuild_into(&w, AGGREGATES_REBUILD)?;
-        let (differences, examples) = compare(&w, AGGREGATES, AGGREGATES_REBUILD, 20)?;
-        let rows = w.open_table(AGGREGATES_REBUILD)?.len()?;
+        let check = recount_and_compare(&w)?;
         w.abort()?;
-        Ok(AggregateCheck {
-            tickets,
-            rows,
-            differences,
-            examples,
-        })
+        Ok(check)
     }
 
     /// Streams the rows of cuboid `kind` for local days `from..=to`

@@ -20,6 +20,7 @@ const STEPS: &[Step] = &[
     v3_audit,
     v4_knowledge_base,
     v5_aggregates,
+    v6_bulletins,
 ];
 
 /// The schema version this program writes.
@@ -186,7 +187,46 @@ fn v5_aggregates(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(AGGREGATES)?;
     txn.open_table(AGG_NAMES)?;
     txn.open_table(AGG_NAME_IDS)?;
-    let counted = super::aggregates::rebuild_into(txn, AGGREGATES)?;
+    let targets = super::aggregates::Targets {
+        agg: Some(AGGREGATES),
+        ..Default::default()
+    };
+    let counted = super::aggregates::rebuild_into(txn, targets, &mut |_, _| {})?;
     tracing::info!(tickets = counted, "report aggregates counted");
+    Ok(())
+}
+
+/// Version 6: the bulletins — hot-word counts and their dictionary, the
+/// difficult-case index (both counted from every ticket already stored, in
+/// the center's zone, with progress in the log), and the archive of issued
+/// bulletins. Reads only tickets, events and settings.
+fn v6_bulletins(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(WORD_COUNTS)?;
+    txn.open_table(WORDS)?;
+    txn.open_table(WORD_IDS)?;
+    txn.open_table(DIFFICULT)?;
+    txn.open_table(BULLETIN_INDEX)?;
+    txn.open_table(BULLETINS)?;
+    let targets = super::aggregates::Targets {
+        words: Some(WORD_COUNTS),
+        difficult: Some(DIFFICULT),
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let mut last_log = std::time::Instant::now();
+    let counted = super::aggregates::rebuild_into(txn, targets, &mut |done, total| {
+        if last_log.elapsed().as_secs() >= 5 {
+            last_log = std::time::Instant::now();
+            tracing::info!(done, total, "counting hot words and difficult cases");
+            eprintln!(
+                "  数据升级：统计热词与疑难工单 {done}/{total} (migrating: hot words and difficult cases)"
+            );
+        }
+    })?;
+    tracing::info!(
+        tickets = counted,
+        seconds = started.elapsed().as_secs_f64(),
+        "hot words and difficult cases counted"
+    );
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod aggregates;
 pub mod audit;
+pub mod bulletins;
 pub mod codec;
 pub mod kb;
 pub mod legacy;

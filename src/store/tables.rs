@@ -119,3 +119,35 @@ pub const AGGREGATES_REBUILD: TableDefinition<(u8, u32, u32, u32), &[u8]> =
 pub const AGG_NAMES: TableDefinition<(u8, &str), u32> = TableDefinition::new("agg_names");
 /// (dimension code, id) → name: the reverse of `agg_names`. (schema v5)
 pub const AGG_NAME_IDS: TableDefinition<(u8, u32), &str> = TableDefinition::new("agg_name_ids");
+
+// ---- bulletins (schema v6) ----
+
+/// (level, period, word id) → tickets whose title or content has the word:
+/// the hot-word counts. Level 0: period = local day `YYYYMMDD`; level 1:
+/// period = month `YYYYMM00` (the sum of its days, so that a year is read
+/// as 12 rows per word). Each ticket counts once per word, on its creation
+/// day; written in the same transaction as the ticket change and
+/// rebuildable with the aggregates. (schema v6)
+pub const WORD_COUNTS: TableDefinition<(u8, u32, u32), u32> = TableDefinition::new("word_counts");
+/// Scratch table of a rebuild or check (never present in a committed file).
+pub const WORD_COUNTS_REBUILD: TableDefinition<(u8, u32, u32), u32> =
+    TableDefinition::new("word_counts_rebuild");
+/// word → id: interned hot words. Ids are never reused. (schema v6)
+pub const WORDS: TableDefinition<&str, u32> = TableDefinition::new("words");
+/// id → word: the reverse of `words`. (schema v6)
+pub const WORD_IDS: TableDefinition<u32, &str> = TableDefinition::new("word_ids");
+/// (local day `YYYYMMDD`, ticket) → `Vec<(difficult kind code, unit id)>`
+/// (postcard record): the difficult-case index (reopened, dissatisfied
+/// callback, red card on that day), kept with the aggregates. (schema v6)
+pub const DIFFICULT: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("difficult");
+/// Scratch table of a rebuild or check (never present in a committed file).
+pub const DIFFICULT_REBUILD: TableDefinition<(u32, u64), &[u8]> =
+    TableDefinition::new("difficult_rebuild");
+/// (bulletin kind code, period start `YYYYMMDD`) → issue record
+/// (`domain::bulletin::IssueRecord`): who issued it and when. (schema v6)
+pub const BULLETIN_INDEX: TableDefinition<(u8, u32), &[u8]> =
+    TableDefinition::new("bulletin_index");
+/// (bulletin kind code, period start `YYYYMMDD`) → the frozen bulletin as
+/// versioned JSON (`service::bulletins::Bulletin`); replaced only by a
+/// re-issue. (schema v6)
+pub const BULLETINS: TableDefinition<(u8, u32), &[u8]> = TableDefinition::new("bulletins");

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod backup;
+pub mod bulletins;
 pub mod kb;
 pub mod public;
 pub mod session;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod backup;
+pub mod bulletins;
 pub mod inbox;
 pub mod intake;
 pub mod kb;
