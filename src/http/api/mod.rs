@@ -5,6 +5,7 @@ pub mod admin;
 pub mod backup;
 pub mod kb;
 pub mod public;
+pub mod reports;
 pub mod session;
 pub mod settings;
 pub mod tickets;
@@ -23,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "admin", description = "Users, units, categories, API tokens, calendar"),
         (name = "tickets", description = "Intake, query, case file, workflow actions"),
         (name = "public", description = "Citizens: submit and track (no login)"),
+        (name = "reports", description = "KPIs with cuts and groupings, department ranking and its weights; JSON or .xlsx / CSV files"),
         (name = "kb", description = "Knowledge base: articles, versions, proposals and review, notices, acknowledgements, reports, synonyms, search"),
     )
 )]
