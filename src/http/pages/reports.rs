@@ -69,6 +69,65 @@ pub fn table_html(t: &Table, id: &str, highlight: Option<usize>) -> String {
     s
 }
 
+/// `good`/`bad`/`` and an arrow for a change of `kpi`.
+fn tone(kpi: Kpi, v: &crate::domain::kpi::KpiValue) -> (&'static str, &'static str) {
+    let delta = if kpi.is_rate() {
+        v.change.delta
+    } else {
+        v.change.percent.or(v.change.delta)
+    };
+    match (delta, higher_is_better(kpi)) {
+        (Some(d), dir) if d.abs() > 1e-9 => {
+            let up = d > 0.0;
+            let tone = match dir {
+                Some(good_up) if good_up == up => "good",
+                Some(_) => "bad",
+                None => "",
+            };
+            (tone, if up { "▲" } else { "▼" })
+        }
+        _ => ("", ""),
+    }
+}
+
+/// The grouped KPIs as the page shows them: a row per group (the total
+/// last), a column per figure with its current value and, below it, the
+/// change (coloured by whether up is good; the previous value as a
+/// tooltip). The export has the same rows with the previous values in
+/// columns of their own.
+fn kpi_grid_html(r: &crate::service::reports::KpiReport, group_name: &str) -> String {
+    let esc = charts::esc;
+    let mut s = format!(
+        "<div class=\"table-wrap\"><table class=\"report-table kpi-grid\" id=\"kpi-table\"><thead><tr><th scope=\"col\">{}</th>",
+        esc(group_label(group_name))
+    );
+    for k in Kpi::ALL {
+        s.push_str(&format!("<th scope=\"col\">{}</th>", esc(k.label_zh())));
+    }
+    s.push_str("</tr></thead><tbody>");
+    for (i, row) in r.rows.iter().chain(std::iter::once(&r.total)).enumerate() {
+        if i == r.rows.len() {
+            s.push_str("<tr class=\"total\">");
+        } else {
+            s.push_str("<tr>");
+        }
+        s.push_str(&format!("<td>{}</td>", esc(&row.label)));
+        for v in &row.kpis {
+            let [cur, prev, change] = crate::service::kpi_views::value_cells(v);
+            let (tone, arrow) = tone(v.kpi, v);
+            s.push_str(&format!(
+                "<td class=\"num\" title=\"上期 {}\">{}<small class=\"{tone}\">{arrow}{}</small></td>",
+                esc(&prev.display()),
+                esc(&cur.display()),
+                esc(&change.display())
+            ));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table></div>");
+    s
+}
+
 /// The query string of `q` with `format` set (the export links).
 fn query_with_format(q: &KpiQuery, format: &str) -> String {
     let mut q = q.clone();
@@ -284,23 +343,7 @@ pub async fn kpis(
             page.previous = format!("{} 至 {}", r.previous.start, r.previous.end);
             let tables = kpi_tables(&r, g.as_deref());
             for (v, row) in r.total.kpis.iter().zip(&tables[0].rows) {
-                let delta = if v.kpi.is_rate() {
-                    v.change.delta
-                } else {
-                    v.change.percent.or(v.change.delta)
-                };
-                let (tone, arrow) = match (delta, higher_is_better(v.kpi)) {
-                    (Some(d), dir) if d.abs() > 1e-9 => {
-                        let up = d > 0.0;
-                        let tone = match dir {
-                            Some(good_up) if good_up == up => "good",
-                            Some(_) => "bad",
-                            None => "",
-                        };
-                        (tone, if up { "▲" } else { "▼" })
-                    }
-                    _ => ("", ""),
-                };
+                let (tone, arrow) = tone(v.kpi, v);
                 page.summary.push(SummaryLine {
                     kpi: v.kpi.as_str(),
                     label: v.kpi.label_zh(),
@@ -311,8 +354,8 @@ pub async fn kpis(
                     arrow,
                 });
             }
-            if let Some(t) = tables.get(1) {
-                page.table = table_html(t, "kpi-table", None);
+            if tables.len() > 1 {
+                page.table = kpi_grid_html(&r, g.as_deref().unwrap_or(""));
                 let bars: Vec<Bar> = r
                     .rows
                     .iter()
