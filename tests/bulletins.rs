@@ -253,11 +253,7 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
         ),
         (
             "/api/v1/reports/monthly?format=pdf",
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            "/api/v1/reports/monthly?format=xlsx",
-            StatusCode::NOT_ACCEPTABLE,
+            StatusCode::BAD_REQUEST,
         ),
         (
             "/api/v1/reports/bulletins?kind=hourly",
@@ -284,6 +280,9 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
         let r = app.get(&leader, path).await;
         assert_problem(&r, status);
     }
+    // The bulletin exports as a workbook, one sheet per table, asked for
+    // by the Accept header or `?format=`; and as CSV with a BOM.
+    let json = app.get(&leader, "/api/v1/reports/monthly").await.json();
     let r = app
         .send(
             Request::get("/api/v1/reports/monthly")
@@ -296,7 +295,35 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
                 .unwrap(),
         )
         .await;
-    assert_problem(&r, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.ctype().contains("spreadsheetml"), "{}", r.ctype());
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.body.clone())).unwrap();
+    use calamine::Reader;
+    let sheets = wb.sheet_names();
+    assert!(sheets.len() >= 6, "{sheets:?}");
+    let first = wb.worksheet_range(&sheets[0]).unwrap();
+    let head: Vec<String> = first
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    let want: Vec<String> = json["headline"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(head, want);
+    assert_eq!(
+        first.rows().count(),
+        json["headline"]["rows"].as_array().unwrap().len() + 1
+    );
+    let r = app.get(&leader, "/api/v1/reports/monthly?format=csv").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.body.starts_with(b"\xEF\xBB\xBF"), "CSV starts with a BOM");
     // Not logged in.
     assert_problem(
         &app.get(&Who::default(), "/api/v1/reports/daily").await,

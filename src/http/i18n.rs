@@ -635,6 +635,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     MESSAGES,
     super::i18n_kb::MESSAGES,
     super::i18n_bulletins::MESSAGES,
+    super::i18n_reports::MESSAGES,
 ];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;

@@ -492,9 +492,11 @@ impl Services {
         let spikes = self.spikes_in(period)?;
         let (difficult_summary, difficult) = self.difficult_cases(period, reader)?;
         let units = units_table(&by(GroupBy::Unit { top_level: true })?);
-        // HOOK(ranking): the department assessment fills this with its
-        // ranking table for `period` (e.g. `self.assessment_table(period)?`).
-        let ranking: Option<Table> = None;
+        // The department assessment over the same period (center-wide:
+        // a ranking is names and scores, never tickets).
+        let ranking = Some(super::ranking::ranking_table(
+            &self.ranking(&center, period)?,
+        ));
         let key = kind.key(period);
         Ok(Bulletin {
             format: FORMAT,

@@ -134,7 +134,6 @@ impl Services {
         cut: Option<&Cut>,
         group_by: Option<&GroupBy>,
     ) -> Result<KpiReport> {
-        let dir = self.dir();
         // Who may read what: everything, or the own unit with sub-units.
         let scope: Option<HashSet<u32>> = if actor.can(Permission::ReadReports) {
             None
@@ -148,6 +147,20 @@ impl Services {
                 }
             }
         };
+        self.kpis_within(scope, period, cut, group_by)
+    }
+
+    /// [`Services::kpis`] limited to the units of `scope` (`None`: all)
+    /// with no check of who asks: for figures that everybody may read (the
+    /// department ranking of `service::ranking`).
+    pub(crate) fn kpis_within(
+        &self,
+        scope: Option<HashSet<u32>>,
+        period: Period,
+        cut: Option<&Cut>,
+        group_by: Option<&GroupBy>,
+    ) -> Result<KpiReport> {
+        let dir = self.dir();
         let mut filters: Vec<Filter> = Vec::new();
         if let Some(units) = &scope {
             filters.push(Filter {

@@ -43,6 +43,33 @@ impl Store {
         Ok(())
     }
 
+    /// Another JSON value of the settings table under `key` (e.g. the
+    /// assessment weights); `None` when it was never saved.
+    pub fn setting_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let r = self.read()?;
+        let t = r.open_table(SETTINGS)?;
+        match t.get(key)? {
+            Some(v) => serde_json::from_slice(v.value())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("setting {key}: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    /// Saves a JSON value of the settings table under `key` (not `center`).
+    pub fn save_setting_json<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        debug_assert_ne!(key, KEY, "the center settings have their own writer");
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| StoreError::Corrupt(format!("setting {key}: {e}")))?;
+        let w = self.write()?;
+        {
+            let mut t = w.open_table(SETTINGS)?;
+            t.insert(key, bytes.as_slice())?;
+        }
+        w.commit()?;
+        Ok(())
+    }
+
     pub fn calendar(&self) -> Result<Calendar> {
         let r = self.read()?;
         let t = r.open_table(CALENDAR)?;

@@ -16,7 +16,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -102,33 +102,6 @@ pub fn period_of(
 }
 
 /// 406 for a spreadsheet until `http::export` is merged.
-fn wants_spreadsheet(format: Option<&str>, headers: &HeaderMap) -> bool {
-    let f = format.unwrap_or("").trim().to_ascii_lowercase();
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    matches!(f.as_str(), "xlsx" | "csv")
-        || accept.contains("spreadsheetml")
-        || accept.contains("text/csv")
-}
-
-fn not_acceptable() -> Response {
-    let p = Problem {
-        kind: "/problems/not-acceptable".into(),
-        title: "Not Acceptable".into(),
-        status: 406,
-        detail: "表格导出（xlsx/CSV）尚未开放，请使用 JSON 或网页打印 (spreadsheet export is not available yet; use JSON or print the page)".into(),
-        errors: vec![],
-    };
-    let mut r = (StatusCode::NOT_ACCEPTABLE, Json(p)).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    r
-}
-
 async fn live(
     app: AppState,
     a: crate::http::auth::Auth,
@@ -136,24 +109,14 @@ async fn live(
     q: RangeQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    if let Some(f) = q.format.as_deref()
-        && !matches!(f.trim(), "" | "json" | "xlsx" | "csv")
-    {
-        return Err(Error::field(
-            "format",
-            "格式应为 json、xlsx 或 csv (format is json, xlsx or csv)",
-        )
-        .into());
-    }
+    let format = crate::http::export::format_of(q.format.as_deref(), &headers)?;
     let today = app.svc.now().to_zoned(app.svc.dir().settings.tz()).date();
     let period = period_of(kind, q.from.as_deref(), q.to.as_deref(), today)?;
-    let spreadsheet = wants_spreadsheet(q.format.as_deref(), &headers);
     let b = app.run(move |s| s.bulletin(&a.actor, kind, period)).await?;
-    if spreadsheet {
-        // TODO(export): `export::download(&b.tables(), format, &b.key)`
-        // once src/http/export.rs is on main.
-        let _tables = b.tables();
-        return Ok(not_acceptable());
+    if format.is_file() {
+        let tables = b.tables();
+        let stem = format!("{}-{}", kind.label_zh(), b.key);
+        return Ok(crate::http::export::download(&tables, format, &stem));
     }
     Ok(Json(b).into_response())
 }

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bulletins;
 pub mod kb;
 pub mod public;
+pub mod reports;
 pub mod session;
 pub mod settings;
 pub mod tickets;
@@ -24,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "admin", description = "Users, units, categories, API tokens, calendar"),
         (name = "tickets", description = "Intake, query, case file, workflow actions"),
         (name = "public", description = "Citizens: submit and track (no login)"),
+        (name = "reports", description = "KPIs with cuts and groupings, department ranking and its weights; JSON or .xlsx / CSV files"),
         (name = "kb", description = "Knowledge base: articles, versions, proposals and review, notices, acknowledgements, reports, synonyms, search"),
     )
 )]

@@ -11,6 +11,7 @@ pub mod kb;
 pub mod list;
 pub mod login;
 pub mod public;
+pub mod reports;
 pub mod settings;
 pub mod setup;
 pub mod ticket;
@@ -47,6 +48,8 @@ pub struct Base {
     pub kb_editor: bool,
     /// Reads the knowledge-base reports.
     pub kb_reports: bool,
+    /// Reads the statistics reports (all, or a department its own unit).
+    pub reports: bool,
 }
 
 impl Base {
@@ -72,6 +75,9 @@ impl Base {
             kb_editor: auth.is_some_and(|a| crate::domain::kb::is_editor(&a.actor.user.roles)),
             kb_reports: auth
                 .is_some_and(|a| crate::domain::kb::can_read_reports(&a.actor.user.roles)),
+            reports: auth.is_some_and(|a| {
+                a.actor.can(Permission::ReadReports) || a.actor.scope.is_department()
+            }),
         }
     }
 
@@ -151,6 +157,7 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             kb_pending: 0,
             kb_editor: false,
             kb_reports: false,
+            reports: false,
         },
         status: status.as_u16(),
         detail: super::problem::detail_of(&e),
