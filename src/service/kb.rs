@@ -415,8 +415,13 @@ pub struct KbSearchResults {
     /// The search log id: pass it when opening (`?search_id=`) or using an
     /// article so the missing-knowledge report learns what helped.
     pub search_id: u64,
-    /// How many articles match (all pages).
+    /// How many articles match (all pages) when `total_exact` is true.
+    /// When false the hits filled the page and the rest were not counted
+    /// (counting every match of a common word costs more than the search):
+    /// at least `total` articles match; show it as "`total`+" ("至少").
     pub total: usize,
+    /// Whether `total` is the exact number of matches.
+    pub total_exact: bool,
     pub hits: Vec<KbSearchHit>,
 }
 
@@ -1775,6 +1780,7 @@ impl Services {
         Ok(KbSearchResults {
             search_id,
             total: res.total,
+            total_exact: res.total_exact,
             hits,
         })
     }
