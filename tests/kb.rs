@@ -77,9 +77,14 @@ struct App {
 
 impl App {
     fn new() -> App {
+        App::with_max_attachment_mb(20)
+    }
+
+    fn with_max_attachment_mb(mb: u64) -> App {
         let dir = temp_dir();
-        let cfg =
+        let mut cfg =
             hotline::config::Config::resolve(Some(dir.0.clone()), None, false, false).unwrap();
+        cfg.max_attachment_mb = mb;
         let svc = hotline::open_services(&cfg).unwrap();
         let state = hotline::http::AppState::new(svc, false);
         let svc = state.svc.clone();
@@ -160,6 +165,77 @@ impl App {
         .await
     }
 
+    /// A page form post as the browser sends it: `multipart/form-data`,
+    /// the session's CSRF field first, then `fields`, then `files`
+    /// (name, bytes) in the `files` input.
+    async fn multipart(
+        &self,
+        who: &Who,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> Resp {
+        let boundary = "----hotlineTestBoundary7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = vec![];
+        let csrf = who.csrf.clone().unwrap_or_default();
+        let text = |body: &mut Vec<u8>, k: &str, v: &str| {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        };
+        text(&mut body, "csrf", &csrf);
+        for (k, v) in fields {
+            text(&mut body, k, v);
+        }
+        for (name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut b = Request::builder().method("POST").uri(path);
+        if let Some(c) = &who.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(
+            b.header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap(),
+        )
+        .await
+    }
+
+    /// Files under the attachments directory.
+    fn stored_files(&self) -> usize {
+        fn count(p: &std::path::Path) -> usize {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| {
+                            if e.path().is_dir() {
+                                count(&e.path())
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        count(&self.svc.paths.attachments())
+    }
+
     async fn login(&self, user: &str, pw: &str) -> Who {
         let r = self
             .call(
@@ -209,7 +285,10 @@ struct World {
 }
 
 async fn world() -> World {
-    let app = App::new();
+    world_on(App::new()).await
+}
+
+async fn world_on(app: App) -> World {
     let r = app
         .call(
             &Who::default(),
@@ -2176,4 +2255,328 @@ async fn similar_past_tickets() {
     assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.get(&w.op, "/api/v1/tickets/similar").await;
     assert_problem(&r, StatusCode::BAD_REQUEST);
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// The fields of the article form with the attachment list marker.
+fn kb_fields<'a>(title: &'a str, unit: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("att_form", "1"),
+        ("kind", "article"),
+        ("title", title),
+        ("question", ""),
+        ("body", "停水期间可到小区门口的临时供水点取水。"),
+        ("category", "水电气热/供水"),
+        ("department_id", unit),
+        ("department_name", ""),
+        ("keywords", "停水，临时供水"),
+        ("valid_from", "2020-01-01"),
+        ("valid_to", ""),
+        ("note", "附上通知原件"),
+        ("ticket", ""),
+    ]
+}
+
+#[tokio::test]
+async fn page_forms_add_list_and_remove_attachments() {
+    // 2 MB per file: a 1.5 MB file passes (above the 1 MB form limit, so
+    // the upload limit applies), 2.5 MB does not.
+    let w = world_on(App::with_max_attachment_mb(2)).await;
+    let app = &w.app;
+    let unit_a = w.unit_a.to_string();
+    let pdf: Vec<u8> = (0..1_500_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let png: Vec<u8> = [0x89u8, b'P', b'N', b'G', 0, 0, 0xFF, 0xFE, b'\r', b'\n']
+        .into_iter()
+        .cycle()
+        .take(3000)
+        .collect();
+    let (pdf_sha, png_sha) = (sha256_hex(&pdf), sha256_hex(&png));
+
+    // The form is multipart with a file input and the list marker.
+    let r = app.get(&w.dept_a, "/kb/new").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+    assert!(html.contains("name=\"files\"") && html.contains("name=\"att_form\""));
+
+    // A department user proposes a new article for their unit with two files.
+    let r = app
+        .multipart(
+            &w.dept_a,
+            "/kb/new",
+            &kb_fields("临时供水点通知", &unit_a),
+            &[("供水通知.pdf", &pdf), ("现场照片.png", &png)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let ploc = r.location();
+    let pid: u64 = ploc.rsplit('/').next().unwrap().parse().unwrap();
+    // The reviewer sees the files on the proposal and can open them.
+    let r = app.get(&w.lead, &ploc).await;
+    let html = r.text();
+    assert!(
+        html.contains("供水通知.pdf") && html.contains("现场照片.png"),
+        "{html}"
+    );
+    let plink = format!("/kb/proposals/{pid}/attachments/{pdf_sha}");
+    assert!(html.contains(&plink), "{html}");
+    let r = app.get(&w.lead, &plink).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body == pdf, "proposal download differs");
+    // Someone who may not see the proposal cannot fetch its files.
+    assert_eq!(app.get(&w.op2, &plink).await.status, StatusCode::NOT_FOUND);
+    let r = app
+        .form(
+            &w.lead,
+            &format!("/kb/proposals/{pid}/publish"),
+            &[("note", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let id: u64 = r.location().rsplit('/').next().unwrap().parse().unwrap();
+
+    // The article page lists them with download links; downloads are
+    // byte-identical.
+    let r = app.get(&w.op, &format!("/kb/{id}")).await;
+    let html = r.text();
+    for (name, sha, bytes) in [
+        ("供水通知.pdf", &pdf_sha, &pdf),
+        ("现场照片.png", &png_sha, &png),
+    ] {
+        let link = format!("/kb/{id}/attachments/{sha}");
+        assert!(html.contains(&link) && html.contains(name), "{html}");
+        let r = app.get(&w.op, &link).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(&r.body == bytes, "{name} differs");
+    }
+    assert!(html.contains("1.4 MB"), "human size: {html}");
+
+    // The correction form lists them with a remove checkbox.
+    let r = app.get(&w.dept_a, &format!("/kb/{id}/edit")).await;
+    let html = r.text();
+    assert!(
+        html.contains(&format!("name=\"remove\" value=\"{pdf_sha}\""))
+            && html.contains(&format!("name=\"att\" value=\"{png_sha}:现场照片.png\"")),
+        "{html}"
+    );
+
+    // An editor removes the PDF, adds a text file and publishes at once.
+    let txt = "补充说明：临时供水点每天7:00-21:00开放。"
+        .as_bytes()
+        .to_vec();
+    let txt_sha = sha256_hex(&txt);
+    let mut f = kb_fields("临时供水点通知", &unit_a);
+    let (att_pdf, att_png) = (
+        format!("{pdf_sha}:供水通知.pdf"),
+        format!("{png_sha}:现场照片.png"),
+    );
+    f.extend([
+        ("att", att_pdf.as_str()),
+        ("att", att_png.as_str()),
+        ("remove", pdf_sha.as_str()),
+        ("publish", "true"),
+    ]);
+    let r = app
+        .multipart(
+            &w.lead,
+            &format!("/kb/{id}/edit"),
+            &f,
+            &[("补充说明.txt", &txt)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(r.location(), format!("/kb/{id}"));
+    let a = app
+        .get(&w.op, &format!("/api/v1/kb/articles/{id}"))
+        .await
+        .json();
+    let names: Vec<&str> = a["attachments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{a}"))
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["现场照片.png", "补充说明.txt"], "{a}");
+    let r = app
+        .get(&w.op, &format!("/kb/{id}/attachments/{txt_sha}"))
+        .await;
+    assert_eq!(r.body, txt);
+    // The removed file is no longer served through the article.
+    assert_eq!(
+        app.get(&w.op, &format!("/kb/{id}/attachments/{pdf_sha}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Version history: v1 had the PDF, v2 has the text file; the diff says so.
+    let v = app
+        .get(&w.op, &format!("/api/v1/kb/articles/{id}/versions"))
+        .await
+        .json();
+    let v = v.as_array().unwrap();
+    let files_of = |ver: u64| -> Vec<String> {
+        v.iter().find(|x| x["version"] == ver).unwrap()["content"]["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(files_of(1), ["供水通知.pdf", "现场照片.png"]);
+    assert_eq!(files_of(2), ["现场照片.png", "补充说明.txt"]);
+    let r = app
+        .get(&w.op, &format!("/kb/{id}/diff?from=1&to=2"))
+        .await
+        .text();
+    assert!(r.contains("附件") && r.contains("补充说明.txt"), "{r}");
+
+    // Bad files: the form again (422) with a Chinese message, everything
+    // typed still there, and nothing stored.
+    let before = app.stored_files();
+    let typed = kb_fields("我写的标题不能丢", &unit_a);
+    let big = vec![7u8; 2_500_000];
+    let many: Vec<(String, Vec<u8>)> = (0..19)
+        .map(|i| (format!("第{i}页.txt"), format!("第{i}页").into_bytes()))
+        .collect();
+    let many: Vec<(&str, &[u8])> = many
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    type Files<'a> = Vec<(&'a str, &'a [u8])>;
+    let cases: Vec<(&str, Files, &str)> = vec![
+        ("type", vec![("工具.exe", b"MZ")], "不支持的文件类型"),
+        ("size", vec![("大文件.pdf", &big)], "太大"),
+        ("empty", vec![("空.txt", b"")], "是空的"),
+        ("count", many, "最多20个附件"),
+    ];
+    for (what, files, msg) in cases {
+        // The count case corrects an article that already has two files.
+        let mut f = typed.clone();
+        let path = if what == "count" {
+            f.extend([("att", att_png.as_str()), ("att", att_pdf.as_str())]);
+            format!("/kb/{id}/edit")
+        } else {
+            "/kb/new".to_string()
+        };
+        let r = app.multipart(&w.dept_a, &path, &f, &files).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            r.text()
+        );
+        let html = r.text();
+        assert!(r.ctype().starts_with("text/html"), "{what}");
+        assert!(
+            html.contains("id=\"form-error\"") && html.contains(msg),
+            "{what}: {html}"
+        );
+        assert!(
+            html.contains("value=\"我写的标题不能丢\""),
+            "{what}: {html}"
+        );
+        assert!(
+            html.contains("停水期间可到小区门口的临时供水点取水。"),
+            "{what}"
+        );
+        assert!(
+            html.contains("附上通知原件") && html.contains("停水，临时供水"),
+            "{what}"
+        );
+        assert_eq!(app.stored_files(), before, "{what}: nothing stored");
+    }
+    assert!(
+        !app.svc
+            .paths
+            .attachments()
+            .join(&sha256_hex(b"MZ")[..2])
+            .join(sha256_hex(b"MZ"))
+            .exists()
+    );
+
+    // Another field wrong, the file fine: the form again with the file
+    // already kept in its list, so the corrected submission carries it.
+    let mut f = kb_fields("", &unit_a);
+    f.retain(|(k, _)| *k != "title");
+    f.push(("title", ""));
+    let note = "会议纪要".as_bytes();
+    let r = app
+        .multipart(&w.dept_a, "/kb/new", &f, &[("会议纪要.docx", note)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let html = r.text();
+    let kept = format!("{}:会议纪要.docx", sha256_hex(note));
+    assert!(
+        html.contains(&format!("name=\"att\" value=\"{kept}\"")),
+        "{html}"
+    );
+    let mut f = kb_fields("会议纪要要点", &unit_a);
+    f.push(("att", kept.as_str()));
+    let r = app.multipart(&w.dept_a, "/kb/new", &f, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let p = app
+        .get(
+            &w.dept_a,
+            &format!(
+                "/api/v1/kb/proposals/{}",
+                r.location().rsplit('/').next().unwrap()
+            ),
+        )
+        .await
+        .json();
+    assert_eq!(
+        p["content"]["attachments"][0]["name"], "会议纪要.docx",
+        "{p}"
+    );
+
+    // A department user may not attach to another department's article
+    // (nor name another department in a new one): refused, nothing stored.
+    let before = app.stored_files();
+    let other = "另一个部门的文件".as_bytes();
+    let mut f = kb_fields("临时供水点通知", &unit_a);
+    f.push(("att", att_png.as_str()));
+    let r = app
+        .multipart(
+            &w.dept_b,
+            &format!("/kb/{id}/edit"),
+            &f,
+            &[("燃气.txt", other)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = app
+        .multipart(
+            &w.dept_b,
+            "/kb/new",
+            &kb_fields("燃气说明", &unit_a),
+            &[("燃气.txt", other)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(app.stored_files(), before);
+    // A wrong CSRF field: refused before anything is stored.
+    let bad = Who {
+        cookie: w.dept_a.cookie.clone(),
+        csrf: Some("bad".into()),
+    };
+    let r = app
+        .multipart(
+            &bad,
+            "/kb/new",
+            &kb_fields("x", &unit_a),
+            &[("燃气.txt", other)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.stored_files(), before);
+    // The article kept its attachments through all this.
+    let a = app
+        .get(&w.op, &format!("/api/v1/kb/articles/{id}"))
+        .await
+        .json();
+    assert_eq!(a["attachments"].as_array().unwrap().len(), 2, "{a}");
 }

@@ -98,6 +98,14 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("kb.publish_now", "直接发布", "Publish now"),
     ("kb.submit", "提交", "Submit"),
     ("kb.form_keys", "Alt+S 提交", "Alt+S submit"),
+    ("kb.remove_file", "删除", "Remove"),
+    ("kb.add_files", "添加附件", "Add files"),
+    (
+        "kb.files_hint",
+        "可多选：图片、PDF、Office文档、文本、录音；每个文件不超过上限，每条知识最多20个附件。勾选“删除”的附件在提交后移除。",
+        "Several at once: images, PDF, Office documents, text, recordings; each within the size limit, at most 20 per article. Files ticked “Remove” go when you submit.",
+    ),
+    ("kb.max_file_size", "单个文件上限", "Largest file"),
     (
         "kb.dept_hint",
         "部门用户只能提交本单位负责的知识，负责部门须选本单位。",

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use jiff::civil::Date;
 use tantivy::collector::{Count, TopDocs};
@@ -110,9 +111,37 @@ pub struct ArticleHit {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArticleResults {
-    /// How many articles match (all pages).
+    /// How many articles match (all pages) when `total_exact`; otherwise
+    /// at least this many (the page is full and the rest was not counted).
     pub total: usize,
+    pub total_exact: bool,
     pub hits: Vec<ArticleHit>,
+}
+
+/// Where the time of one search went.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SearchTiming {
+    /// Query analysis (jieba, synonyms, pinyin, typos) and building the query.
+    pub analyze: Duration,
+    /// Running the query: matching, scoring, counting.
+    pub collect: Duration,
+    /// Reading the stored fields of the hits and making the snippets.
+    pub hits: Duration,
+}
+
+/// How a search collects its hits (the benchmark compares them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Collect {
+    /// Top hits and an exact count in one pass (scores every match).
+    ExactCount,
+    /// Top hits only.
+    TopOnly,
+    /// Top hits, then a separate unscored count.
+    TopThenCount,
+    /// Top hits of the text query with the filters checked per candidate
+    /// (lets tantivy prune); an exact total only below `k`.
+    #[default]
+    Pruned,
 }
 
 #[derive(Clone, Copy)]
@@ -282,7 +311,125 @@ fn filter(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
 }
 
+/// A hit in the top-k heap: the lowest score on top, and of equal scores
+/// the later document (so an earlier one is never displaced by a tie,
+/// as with tantivy's `TopDocs`).
+#[derive(Clone, Copy, PartialEq)]
+struct Ranked(f32, DocAddress);
+
+impl Eq for Ranked {}
+
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.0.total_cmp(&self.0).then_with(|| self.1.cmp(&o.1))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// The `k` best documents for `text` that pass every filter, best first.
+///
+/// The filters are checked only for documents that could enter the top
+/// `k`, so tantivy may skip blocks of postings that cannot (block-WAND,
+/// when the text query is a union of plain term queries); as clauses of the
+/// query they would make it score every match.
+fn top_filtered(
+    searcher: &Searcher,
+    text: &dyn Query,
+    filters: &[Box<dyn Query>],
+    k: usize,
+) -> Result<Vec<(f32, DocAddress)>> {
+    use tantivy::DocSet;
+    use tantivy::query::EnableScoring;
+    let weight = text.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let fweights = filters
+        .iter()
+        .map(|f| f.weight(EnableScoring::disabled_from_searcher(searcher)))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let mut heap: std::collections::BinaryHeap<Ranked> =
+        std::collections::BinaryHeap::with_capacity(k + 1);
+    let mut threshold = f32::MIN;
+    for (ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let alive = seg.alive_bitset();
+        let mut fs = fweights
+            .iter()
+            .map(|w| w.scorer(seg, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        weight.for_each_pruning(threshold, seg, &mut |doc, score| {
+            // Documents come in increasing order: each filter only seeks
+            // forward.
+            let pass = alive.is_none_or(|a| a.is_alive(doc))
+                && fs.iter_mut().all(|f| {
+                    if f.doc() < doc {
+                        f.seek(doc);
+                    }
+                    f.doc() == doc
+                });
+            if pass {
+                heap.push(Ranked(score, DocAddress::new(ord as u32, doc)));
+                if heap.len() > k {
+                    heap.pop();
+                }
+                if heap.len() == k {
+                    threshold = heap.peek().map_or(f32::MIN, |r| r.0);
+                }
+            }
+            threshold
+        })?;
+    }
+    let mut v: Vec<(f32, DocAddress)> = heap.into_iter().map(|r| (r.0, r.1)).collect();
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(v)
+}
+
 impl Fields {
+    /// The filters of a query (they do not score).
+    fn filters(&self, q: &ArticleQuery) -> Vec<Box<dyn Query>> {
+        let mut out: Vec<Box<dyn Query>> = vec![];
+        if !q.include_unpublished {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_u64(self.published, 1),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if let Some(c) = &q.category
+            && let Some(c) = category_prefixes(c).pop()
+        {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_text(self.cat, &c),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if let Some(d) = q.department_id {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_u64(self.dept, u64::from(d)),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if let Some(k) = q.kind {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_u64(self.kind, k.code()),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if let Some(d) = q.valid_on {
+            let d = day(d);
+            out.push(Box::new(RangeQuery::new(
+                Bound::Unbounded,
+                Bound::Included(Term::from_field_i64(self.valid_from, d)),
+            )));
+            out.push(Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(self.valid_to, d)),
+                Bound::Unbounded,
+            )));
+        }
+        out
+    }
+
     /// The scoring part: one flat disjunction of boosted term queries.
     fn text_query(&self, a: &Analysis) -> BooleanQuery {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -368,66 +515,84 @@ impl SearchIndex {
     /// Searches the knowledge base. Any text is accepted; text without any
     /// searchable term gives an empty result.
     pub fn search_articles(&self, q: &ArticleQuery) -> Result<ArticleResults> {
+        Ok(self.search_articles_timed(q, Collect::default())?.0)
+    }
+
+    /// [`search_articles`](Self::search_articles) with the time of each
+    /// phase and a choice of collection (for the benchmark).
+    pub fn search_articles_timed(
+        &self,
+        q: &ArticleQuery,
+        how: Collect,
+    ) -> Result<(ArticleResults, SearchTiming)> {
+        let mut timing = SearchTiming::default();
+        let t0 = Instant::now();
         let searcher = self.articles.reader.searcher();
         let a = self.analyze_with(&searcher, &q.text);
         let limit = q.limit.min(MAX_LIMIT);
         if a.is_empty() || limit == 0 {
-            return Ok(ArticleResults::default());
+            timing.analyze = t0.elapsed();
+            let none = ArticleResults {
+                total_exact: true,
+                ..Default::default()
+            };
+            return Ok((none, timing));
         }
         let f = self.af;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(f.text_query(&a)))];
-        if !q.include_unpublished {
-            clauses.push(filter(Box::new(TermQuery::new(
-                Term::from_field_u64(f.published, 1),
-                IndexRecordOption::Basic,
-            ))));
-        }
-        if let Some(c) = &q.category
-            && let Some(c) = category_prefixes(c).pop()
-        {
-            clauses.push(filter(Box::new(TermQuery::new(
-                Term::from_field_text(f.cat, &c),
-                IndexRecordOption::Basic,
-            ))));
-        }
-        if let Some(d) = q.department_id {
-            clauses.push(filter(Box::new(TermQuery::new(
-                Term::from_field_u64(f.dept, u64::from(d)),
-                IndexRecordOption::Basic,
-            ))));
-        }
-        if let Some(k) = q.kind {
-            clauses.push(filter(Box::new(TermQuery::new(
-                Term::from_field_u64(f.kind, k.code()),
-                IndexRecordOption::Basic,
-            ))));
-        }
-        if let Some(d) = q.valid_on {
-            let d = day(d);
-            clauses.push(filter(Box::new(RangeQuery::new(
-                Bound::Unbounded,
-                Bound::Included(Term::from_field_i64(f.valid_from, d)),
-            ))));
-            clauses.push(filter(Box::new(RangeQuery::new(
-                Bound::Included(Term::from_field_i64(f.valid_to, d)),
-                Bound::Unbounded,
-            ))));
-        }
-        let query = BooleanQuery::new(clauses);
-        let collector = (
-            TopDocs::with_limit(limit)
-                .and_offset(q.offset)
-                .order_by_score(),
-            Count,
-        );
-        let (top, total) = searcher.search(&query, &collector)?;
+        let text = f.text_query(&a);
+        let filters = f.filters(q);
         let terms = a.highlight_terms();
+        let t1 = Instant::now();
+        timing.analyze = t1 - t0;
+        let k = limit + q.offset;
+        let (top, total, total_exact) = match how {
+            Collect::Pruned => {
+                let all = top_filtered(&searcher, &text, &filters, k)?;
+                // Fewer than asked for: that is every match.
+                let (n, exact) = (all.len(), all.len() < k);
+                (all.into_iter().skip(q.offset).collect(), n, exact)
+            }
+            _ => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(text))];
+                clauses.extend(filters.into_iter().map(filter));
+                let query = BooleanQuery::new(clauses);
+                let top_docs = TopDocs::with_limit(limit)
+                    .and_offset(q.offset)
+                    .order_by_score();
+                match how {
+                    Collect::TopOnly => {
+                        let top = searcher.search(&query, &top_docs)?;
+                        let n = q.offset + top.len();
+                        let exact = top.len() < limit && (q.offset == 0 || !top.is_empty());
+                        (top, n, exact)
+                    }
+                    Collect::TopThenCount => {
+                        let top = searcher.search(&query, &top_docs)?;
+                        let n = searcher.search(&query, &Count)?;
+                        (top, n, true)
+                    }
+                    _ => {
+                        let (top, n) = searcher.search(&query, &(top_docs, Count))?;
+                        (top, n, true)
+                    }
+                }
+            }
+        };
+        let t2 = Instant::now();
+        timing.collect = t2 - t1;
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             hits.push(self.hit(&searcher, addr, score, &terms)?);
         }
-        Ok(ArticleResults { total, hits })
+        timing.hits = t2.elapsed();
+        Ok((
+            ArticleResults {
+                total,
+                total_exact,
+                hits,
+            },
+            timing,
+        ))
     }
 
     fn hit(

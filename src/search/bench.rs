@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::fixture::{self, DATA_DATE};
-use super::{ArticleDoc, ArticleQuery, SearchIndex, TicketDoc, warm};
+use super::{ArticleDoc, ArticleQuery, Collect, SearchIndex, SearchTiming, TicketDoc, warm};
 
 /// What to build.
 #[derive(Clone, Debug)]
@@ -376,27 +376,9 @@ pub fn run(cfg: &BenchConfig) -> String {
         })
         .collect();
     qs.extend(prefixes);
-    let mut lat = Vec::new();
-    let mut totals = 0usize;
-    for round in 0..5 {
-        for q in &qs {
-            let mut aq = ArticleQuery::new(q.clone());
-            aq.valid_on = Some(DATA_DATE);
-            let (r, t) = timed(|| s.search_articles(&aq).expect("search"));
-            if round > 0 {
-                lat.push(t);
-            }
-            totals += r.total;
-        }
+    for line in kb_search_report(&s, &qs) {
+        say(line);
     }
-    say(format!(
-        "KB search ({} queries × 4 rounds, top 10 with snippets, valid-on filter): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (mean total hits {})",
-        qs.len(),
-        pct(&mut lat, 0.5),
-        pct(&mut lat, 0.99),
-        pct(&mut lat, 1.0),
-        totals / (5 * qs.len()).max(1)
-    ));
 
     // Ticket word search.
     let words = [
@@ -499,5 +481,122 @@ pub fn run(cfg: &BenchConfig) -> String {
         t.as_secs_f64() * 1000.0,
         rep
     ));
+    out
+}
+
+/// Latencies of one way of collecting: the whole search and its phases.
+#[derive(Default)]
+struct KbLat {
+    total: Vec<Duration>,
+    analyze: Vec<Duration>,
+    collect: Vec<Duration>,
+    hits: Vec<Duration>,
+    matches: usize,
+}
+
+impl KbLat {
+    fn push(&mut self, all: Duration, t: SearchTiming) {
+        self.total.push(all);
+        self.analyze.push(t.analyze);
+        self.collect.push(t.collect);
+        self.hits.push(t.hits);
+    }
+}
+
+/// KB search, every way of collecting, interleaved query by query (so that
+/// they see the same machine load): latency of the whole call and of its
+/// phases (p50 / p99). Checks that they all find the same hits.
+fn kb_search_report(s: &SearchIndex, qs: &[String]) -> Vec<String> {
+    let ways = [
+        Collect::ExactCount,
+        Collect::TopOnly,
+        Collect::TopThenCount,
+        Collect::Pruned,
+    ];
+    let mut lat: Vec<KbLat> = ways.iter().map(|_| KbLat::default()).collect();
+    let rounds = 5;
+    // Per query: the median over rounds of the first way (the slowest
+    // queries say where the tail comes from).
+    let mut per_query: Vec<Vec<(Duration, SearchTiming, usize)>> = vec![vec![]; qs.len()];
+    for round in 0..rounds {
+        for (qi, q) in qs.iter().enumerate() {
+            let mut aq = ArticleQuery::new(q.clone());
+            aq.valid_on = Some(DATA_DATE);
+            let mut first: Option<Vec<f32>> = None;
+            for k in 0..ways.len() {
+                // Rotate which way goes first.
+                let w = (k + qi + round) % ways.len();
+                let ((r, t), all) =
+                    timed(|| s.search_articles_timed(&aq, ways[w]).expect("search"));
+                // The same scores (documents of equal score may come in
+                // another order, or another of them take the last place;
+                // sums in another order differ in the last bits).
+                let scores: Vec<f32> = r.hits.iter().map(|h| h.score).collect();
+                match &first {
+                    None => first = Some(scores),
+                    Some(f) => assert!(
+                        f.len() == scores.len()
+                            && f.iter()
+                                .zip(&scores)
+                                .all(|(a, b)| (a - b).abs() <= 1e-4 * a.abs().max(1.0)),
+                        "{q}: {:?} finds other hits: {f:?} vs {scores:?}",
+                        ways[w]
+                    ),
+                }
+                if round > 0 && w == 0 {
+                    per_query[qi].push((all, t, r.total));
+                }
+                if round > 0 {
+                    lat[w].push(all, t);
+                    lat[w].matches += r.total;
+                }
+            }
+        }
+    }
+    let n = (rounds - 1) * qs.len();
+    let mut out = vec![format!(
+        "KB search ({} queries × {} rounds, top 10 with snippets, valid-on filter), p50 / p99 ms:",
+        qs.len(),
+        rounds - 1
+    )];
+    for (w, l) in ways.iter().zip(lat.iter_mut()) {
+        out.push(format!(
+            "  {:<13} all {:.2} / {:.2} (max {:.2}) | analyse {:.2} / {:.2} | collect {:.2} / {:.2} | hits+snippets {:.2} / {:.2} | mean total {}",
+            format!("{w:?}"),
+            pct(&mut l.total, 0.5),
+            pct(&mut l.total, 0.99),
+            pct(&mut l.total, 1.0),
+            pct(&mut l.analyze, 0.5),
+            pct(&mut l.analyze, 0.99),
+            pct(&mut l.collect, 0.5),
+            pct(&mut l.collect, 0.99),
+            pct(&mut l.hits, 0.5),
+            pct(&mut l.hits, 0.99),
+            l.matches / n.max(1)
+        ));
+    }
+    let mut med: Vec<(usize, (Duration, SearchTiming, usize))> = per_query
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
+            v.sort_by_key(|x| x.0);
+            (i, v[v.len() / 2])
+        })
+        .collect();
+    med.sort_by_key(|(_, m)| std::cmp::Reverse(m.0));
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    for (i, (all, t, total)) in med.into_iter().take(6) {
+        out.push(format!(
+            "  slow ({:?}, median): {:.2} ms = analyse {:.2} + collect {:.2} + hits {:.2}, {} matches, {} query terms: {}",
+            ways[0],
+            ms(all),
+            ms(t.analyze),
+            ms(t.collect),
+            ms(t.hits),
+            total,
+            s.analyze_article_query(&qs[i]).terms_len(),
+            qs[i]
+        ));
+    }
     out
 }

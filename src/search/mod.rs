@@ -45,7 +45,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use tantivy::schema::Schema;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
-pub use articles::{ArticleDoc, ArticleHit, ArticleKind, ArticleQuery, ArticleResults};
+pub use articles::{
+    ArticleDoc, ArticleHit, ArticleKind, ArticleQuery, ArticleResults, Collect, SearchTiming,
+};
 pub use lexicon::{Synonyms, parse_synonyms};
 pub use tickets::TicketDoc;
 pub use tokenize::warm;

@@ -137,6 +137,11 @@ impl Analysis {
         self.words.is_empty() && self.bigrams.is_empty() && self.concepts.is_empty()
     }
 
+    /// How many terms of all kinds.
+    pub fn terms_len(&self) -> usize {
+        self.words.len() + self.bigrams.len() + self.concepts.len()
+    }
+
     /// Adds a whole term (and its synonyms) at weight `w`.
     fn add_concept(&mut self, term: &str, w: f32, syn: &Synonyms, syn_w: f32) {
         self.add_term(term, w);

@@ -459,3 +459,70 @@ fn search_index_is_shareable_between_threads() {
         assert_eq!(h.join().unwrap()[0], 1);
     }
 }
+
+/// The pruned collection (filters checked per candidate) finds what the
+/// filtered query with an exact count finds, and says when its total is
+/// only a lower bound.
+#[test]
+fn pruned_collection_matches_exact_count_and_flags_the_total() {
+    let s = SearchIndex::open_in_ram().unwrap();
+    for i in 1..=40u64 {
+        let mut a = art(
+            i,
+            &format!("社保卡补办第{i}条"),
+            &"社保卡遗失请先挂失，再到银行网点补卡。".repeat(1 + (i % 5) as usize),
+        );
+        a.published = i % 4 != 0;
+        a.department_id = Some(if i % 2 == 0 { 7 } else { 8 });
+        if i % 3 == 0 {
+            a.valid_to = Some(date(2020, 1, 1));
+        }
+        s.upsert_article(&a).unwrap();
+    }
+    assert!(s.commit().unwrap());
+    for (limit, offset, dept, valid) in [
+        (10, 0, None, None),
+        (10, 0, Some(7), Some(date(2026, 1, 1))),
+        (5, 5, Some(8), Some(date(2026, 1, 1))),
+        (100, 0, None, Some(date(2026, 1, 1))),
+        (10, 30, None, None),
+        (10, 35, None, None),
+    ] {
+        let mut q = ArticleQuery::new("社保卡补办");
+        q.limit = limit;
+        q.offset = offset;
+        q.department_id = dept;
+        q.valid_on = valid;
+        let (exact, _) = s.search_articles_timed(&q, Collect::ExactCount).unwrap();
+        let (pruned, _) = s.search_articles_timed(&q, Collect::Pruned).unwrap();
+        let scores = |r: &ArticleResults| -> Vec<(u64, i64)> {
+            r.hits
+                .iter()
+                .map(|h| (h.id, (h.score * 1e4).round() as i64))
+                .collect()
+        };
+        assert_eq!(scores(&exact), scores(&pruned), "{q:?}");
+        assert!(exact.total_exact);
+        if offset >= exact.total {
+            assert!(pruned.hits.is_empty() && pruned.total_exact, "{q:?}");
+            assert_eq!(pruned.total, exact.total, "{q:?}");
+        } else if pruned.hits.len() < limit {
+            assert!(pruned.total_exact, "{q:?}");
+            assert_eq!(pruned.total, exact.total, "{q:?}");
+        } else {
+            assert!(!pruned.total_exact, "{q:?}");
+            assert_eq!(pruned.total, offset + limit, "{q:?}");
+            assert!(exact.total >= pruned.total, "{q:?}");
+        }
+        // Filters hold: published, the department, valid on the day.
+        for h in &pruned.hits {
+            assert!(h.id % 4 != 0, "unpublished {}", h.id);
+            if let Some(d) = dept {
+                assert_eq!(h.id % 2 == 0, d == 7, "department of {}", h.id);
+            }
+            if valid.is_some() {
+                assert!(h.id % 3 != 0, "expired {}", h.id);
+            }
+        }
+    }
+}

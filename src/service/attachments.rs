@@ -75,6 +75,32 @@ impl Services {
         self.paths.attachments().join(&sha[..2]).join(sha)
     }
 
+    /// Checks an upload's type, emptiness and size without storing it;
+    /// answers its cleaned display name and content type.
+    pub fn check_attachment(&self, name: &str, bytes: &[u8]) -> Result<(String, &'static str)> {
+        let name = clean_file_name(name);
+        let ct = content_type_for(&name).ok_or_else(|| {
+            Error::field(
+                "file",
+                format!("不支持的文件类型“{name}”：只接受图片、PDF、Office文档、文本和录音 (unsupported file type)"),
+            )
+        })?;
+        if bytes.is_empty() {
+            return Err(Error::field(
+                "file",
+                format!("文件“{name}”是空的 (the file is empty)"),
+            ));
+        }
+        if bytes.len() as u64 > self.limits.max_attachment_bytes {
+            return Err(Error::PayloadTooLarge(format!(
+                "文件“{name}”太大：附件不能超过 {} MB (attachments are limited to {} MB)",
+                self.limits.max_attachment_bytes / 1024 / 1024,
+                self.limits.max_attachment_bytes / 1024 / 1024
+            )));
+        }
+        Ok((name, ct))
+    }
+
     /// Stores an uploaded file; checks type and size first.
     pub fn store_attachment(&self, actor: &Actor, name: &str, bytes: &[u8]) -> Result<Uploaded> {
         // Tickets' intake and departments' replies, and knowledge-base
@@ -85,23 +111,7 @@ impl Services {
         {
             actor.require(Permission::RegisterTicket)?;
         }
-        let name = clean_file_name(name);
-        let ct = content_type_for(&name).ok_or_else(|| {
-            Error::field(
-                "file",
-                format!("不支持的文件类型“{name}”：只接受图片、PDF、Office文档、文本和录音 (unsupported file type)"),
-            )
-        })?;
-        if bytes.is_empty() {
-            return Err(Error::field("file", "文件为空 (the file is empty)"));
-        }
-        if bytes.len() as u64 > self.limits.max_attachment_bytes {
-            return Err(Error::PayloadTooLarge(format!(
-                "附件不能超过 {} MB (attachments are limited to {} MB)",
-                self.limits.max_attachment_bytes / 1024 / 1024,
-                self.limits.max_attachment_bytes / 1024 / 1024
-            )));
-        }
+        let (name, ct) = self.check_attachment(name, bytes)?;
         let sha = hex::encode(Sha256::digest(bytes));
         let path = self.attachment_path(&sha);
         if !path.exists() {

@@ -41,6 +41,19 @@ pub struct AttachmentRef {
     pub name: String,
 }
 
+/// Where files uploaded with a page form go (see
+/// [`Services::kb_store_files`]); `department` is the responsible unit the
+/// form names.
+#[derive(Clone, Copy, Debug)]
+pub enum AttachTarget {
+    /// A proposal for a new article.
+    New { department: Option<u32> },
+    /// A correction to article `id`.
+    Article { id: u64, department: Option<u32> },
+    /// An edit of proposal `id`.
+    Proposal { id: u64, department: Option<u32> },
+}
+
 /// An article as typed: for a new article absent fields are empty; for a
 /// correction or a proposal edit absent fields keep their current value.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
@@ -402,8 +415,13 @@ pub struct KbSearchResults {
     /// The search log id: pass it when opening (`?search_id=`) or using an
     /// article so the missing-knowledge report learns what helped.
     pub search_id: u64,
-    /// How many articles match (all pages).
+    /// How many articles match (all pages) when `total_exact` is true.
+    /// When false the hits filled the page and the rest were not counted
+    /// (counting every match of a common word costs more than the search):
+    /// at least `total` articles match; show it as "`total`+" ("至少").
     pub total: usize,
+    /// Whether `total` is the exact number of matches.
+    pub total_exact: bool,
     pub hits: Vec<KbSearchHit>,
 }
 
@@ -739,6 +757,92 @@ impl Services {
             .cloned()
             .ok_or_else(|| Error::NotFound("附件不存在 (attachment not found)".into()))?;
         Ok((self.attachment_path(&att.sha256), att))
+    }
+
+    /// A file attached to a proposal the actor may see (reviewers look at
+    /// the files before publishing; a new article has no article page yet).
+    pub fn kb_proposal_attachment(
+        &self,
+        actor: &Actor,
+        pid: u64,
+        sha: &str,
+    ) -> Result<(std::path::PathBuf, Attachment)> {
+        let p = self.visible_proposal(actor, pid)?;
+        let att = p
+            .content
+            .attachments
+            .iter()
+            .find(|x| x.sha256 == sha)
+            .cloned()
+            .ok_or_else(|| Error::NotFound("附件不存在 (attachment not found)".into()))?;
+        Ok((self.attachment_path(&att.sha256), att))
+    }
+
+    /// Stores files for a proposal the actor is about to save to `target`
+    /// (the page forms upload with the proposal): first the same rule as
+    /// the save itself (a department user attaches only to their own
+    /// department's articles), then every file's type, size and emptiness
+    /// and the number of attachments (`keeping` already listed plus the new
+    /// ones). Nothing is stored unless every file is acceptable; the
+    /// answer references the stored files for [`ArticleInput::attachments`].
+    pub fn kb_store_files(
+        &self,
+        actor: &Actor,
+        target: AttachTarget,
+        files: &[(String, Vec<u8>)],
+        keeping: usize,
+    ) -> Result<Vec<AttachmentRef>> {
+        self.require_reader(actor)?;
+        let w = who(actor);
+        match target {
+            AttachTarget::New { department } => {
+                kb::check_propose_new(&w, department).map_err(refused)?
+            }
+            AttachTarget::Article { id, department } => {
+                let a = self.readable_article(actor, id)?;
+                kb::check_propose_change(&w, &a, department).map_err(refused)?
+            }
+            AttachTarget::Proposal { id, department } => {
+                let p = self.load_proposal(actor, id)?;
+                kb::check_edit_proposal(&w, &p, department).map_err(refused)?
+            }
+        }
+        let mut errors = vec![];
+        if keeping + files.len() > kb::limits::ATTACHMENTS {
+            errors.push(FieldError::new(
+                "files",
+                format!(
+                    "最多{}个附件，现有{}个、新选{}个 (at most {} attachments)",
+                    kb::limits::ATTACHMENTS,
+                    keeping,
+                    files.len(),
+                    kb::limits::ATTACHMENTS
+                ),
+            ));
+        }
+        for (name, bytes) in files {
+            if let Err(e) = self.check_attachment(name, bytes) {
+                match e {
+                    Error::Validation(v) => {
+                        errors.extend(v.into_iter().map(|f| FieldError::new("files", f.message)))
+                    }
+                    Error::PayloadTooLarge(m) => errors.push(FieldError::new("files", m)),
+                    other => return Err(other),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(validation(errors));
+        }
+        let mut out = Vec::with_capacity(files.len());
+        for (name, bytes) in files {
+            let up = self.store_attachment(actor, name, bytes)?;
+            out.push(AttachmentRef {
+                sha256: up.sha256,
+                name: up.name,
+            });
+        }
+        Ok(out)
     }
 
     // -------------------------------------------------------- versions
@@ -1676,6 +1780,7 @@ impl Services {
         Ok(KbSearchResults {
             search_id,
             total: res.total,
+            total_exact: res.total_exact,
             hits,
         })
     }

@@ -428,8 +428,11 @@ pub async fn put_synonyms(
     ))
 }
 
-/// Full-text search of the knowledge base. Answers 503 until the search
-/// engine is plugged in (`Services::search_articles`).
+/// Full-text search of the knowledge base (jieba words and bigrams, title
+/// boost, synonyms, pinyin, one-character typos), best first, with
+/// highlighted snippets. Matches beyond the page are not counted: `total`
+/// is exact only when `total_exact` is true, otherwise a lower bound
+/// (show "10+"). 503 when the search index is not available.
 #[utoipa::path(get, path = "/api/v1/kb/search", tag = "kb", params(KbSearchQuery),
     responses((status = 200, body = KbSearchResults), (status = 503, body = Problem)))]
 pub async fn search(

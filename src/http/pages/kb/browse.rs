@@ -135,6 +135,9 @@ impl ArticlePageT {
     fn short(&self, s: &str) -> String {
         short(s)
     }
+    fn size(&self, bytes: &u64) -> String {
+        super::forms::human_size(*bytes)
+    }
     fn validity_key(&self) -> &'static str {
         match self.a.validity.as_str() {
             "expired" => "kb.v_expired",
@@ -291,6 +294,28 @@ pub async fn attachment(
     let actor = auth.0.actor.clone();
     let (path, meta) = app
         .run(move |s| s.kb_attachment(&actor, id, &sha))
+        .await
+        .page(&l)?;
+    crate::http::api::tickets::file_response(&path, &meta.name, &meta.content_type)
+        .await
+        .page(&l)
+}
+
+/// A file of a proposal (reviewers open it before publishing).
+pub async fn proposal_attachment(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path((pid, sha)): Path<(String, String)>,
+) -> PageResult {
+    let l = lang(&headers);
+    let pid = pid.parse::<u64>().map_err(|_| {
+        crate::error::Error::NotFound(format!("提议 {pid} 不存在 (proposal {pid} not found)"))
+    });
+    let pid = pid.page(&l)?;
+    let actor = auth.0.actor.clone();
+    let (path, meta) = app
+        .run(move |s| s.kb_proposal_attachment(&actor, pid, &sha))
         .await
         .page(&l)?;
     crate::http::api::tickets::file_response(&path, &meta.name, &meta.content_type)

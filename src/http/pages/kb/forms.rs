@@ -3,10 +3,13 @@
 //! (editors' queue, or one's own proposals), `/kb/proposals/{pid}` with
 //! edit, publish, reject and withdraw.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::browse::parse_id;
@@ -16,7 +19,10 @@ use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::PageAuth;
 use crate::http::pages::{Base, OrPage, PageResult, lang, render, see_other, urlencode};
-use crate::service::kb::{ArticleInput, ContentView, ProposalList, ProposalView};
+use crate::service::kb::{
+    ArticleInput, AttachTarget, AttachmentRef, AttachmentView, ContentView, ProposalList,
+    ProposalView,
+};
 
 /// The form's values as shown.
 #[derive(Default)]
@@ -34,6 +40,12 @@ struct Values {
     must_read: bool,
     note: String,
     ticket: String,
+    publish: bool,
+    /// The attachments the saved content will have (less those ticked in
+    /// `removed`).
+    attachments: Vec<AttachmentView>,
+    /// Hashes of the attachments ticked "remove".
+    removed: Vec<String>,
 }
 
 impl Values {
@@ -54,7 +66,46 @@ impl Values {
             valid_from: c.valid_from.clone().unwrap_or_default(),
             valid_to: c.valid_to.clone().unwrap_or_default(),
             must_read: c.must_read,
+            attachments: c.attachments.clone(),
             ..Default::default()
+        }
+    }
+
+    /// What a posted form said (to show it again after an error).
+    fn posted(app: &AppState, f: &Form, kept: &[AttachmentRef]) -> Values {
+        Values {
+            kind: f.get("kind"),
+            title: f.get("title"),
+            question: f.get("question"),
+            body: f.get("body"),
+            category: f.get("category"),
+            department_id: f.get("department_id").parse().unwrap_or(0),
+            department_name: f.get("department_name"),
+            keywords: f.get("keywords"),
+            valid_from: f.get("valid_from"),
+            valid_to: f.get("valid_to"),
+            must_read: f.has("must_read"),
+            note: f.get("note"),
+            ticket: f.get("ticket"),
+            publish: f.get("publish") == "true",
+            attachments: kept
+                .iter()
+                .map(|a| match app.svc.attachment_meta(&a.sha256, &a.name) {
+                    Ok(m) => AttachmentView {
+                        sha256: m.sha256,
+                        name: m.name,
+                        content_type: m.content_type,
+                        size: m.size,
+                    },
+                    Err(_) => AttachmentView {
+                        sha256: a.sha256.clone(),
+                        name: a.name.clone(),
+                        content_type: String::new(),
+                        size: 0,
+                    },
+                })
+                .collect(),
+            removed: f.all("remove"),
         }
     }
 }
@@ -69,6 +120,34 @@ struct FormPage {
     v: Values,
     units: Vec<Unit>,
     categories: Vec<String>,
+    /// What was wrong with the last submission (empty on a fresh form).
+    error: String,
+    /// Field → message.
+    errors: BTreeMap<String, String>,
+    /// File types the file input offers.
+    accept: String,
+    max_mb: u64,
+}
+
+impl FormPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+    fn removed(&self, sha: &str) -> bool {
+        self.v.removed.iter().any(|r| r == sha)
+    }
+    fn size(&self, bytes: &u64) -> String {
+        human_size(*bytes)
+    }
+}
+
+/// `1536` → `1.5 KB`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / 1024.0 / 1024.0),
+    }
 }
 
 /// Units offered: department users only their own subtree.
@@ -103,7 +182,21 @@ fn form_page(
     action: String,
     v: Values,
 ) -> PageResult {
-    Ok(render(&FormPage {
+    Ok(render(&form_template(
+        app, auth, l, heading, intro, action, v,
+    )))
+}
+
+fn form_template(
+    app: &AppState,
+    auth: &PageAuth,
+    l: &str,
+    heading: &'static str,
+    intro: &'static str,
+    action: String,
+    v: Values,
+) -> FormPage {
+    FormPage {
         base: Base::new(l, heading, Some(&auth.0), app),
         heading,
         intro,
@@ -111,10 +204,19 @@ fn form_page(
         v,
         units: units_for(app, auth),
         categories: category_paths(app),
-    }))
+        error: String::new(),
+        errors: BTreeMap::new(),
+        accept: crate::service::attachments::ALLOWED
+            .iter()
+            .map(|(e, _)| format!(".{e}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        max_mb: app.svc.limits.max_attachment_bytes / 1024 / 1024,
+    }
 }
 
 /// The typed fields as service input: every field is sent by the form.
+/// Attachments stay as they are unless the form lists them (`att_form`).
 fn input_of(f: &Form) -> ArticleInput {
     ArticleInput {
         kind: Some(f.get("kind")),
@@ -177,18 +279,299 @@ pub async fn create(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    body: Bytes,
+    req: Request,
+) -> PageResult {
+    save(app, headers, auth, Saving::New, req).await
+}
+
+/// Which form is being saved.
+#[derive(Clone, Copy, Debug)]
+enum Saving {
+    New,
+    /// A correction to an article.
+    Article(u64),
+    /// An edit of a pending proposal.
+    Proposal(u64),
+}
+
+impl Saving {
+    fn heading(self) -> (&'static str, &'static str) {
+        match self {
+            Saving::New => ("kb.new", "kb.new_hint"),
+            Saving::Article(_) => ("kb.propose_correction", "kb.correction_hint"),
+            Saving::Proposal(_) => ("kb.edit_proposal", ""),
+        }
+    }
+    fn action(self) -> String {
+        match self {
+            Saving::New => "/kb/new".into(),
+            Saving::Article(id) => format!("/kb/{id}/edit"),
+            Saving::Proposal(pid) => format!("/kb/proposals/{pid}/edit"),
+        }
+    }
+    fn target(self, department: Option<u32>) -> AttachTarget {
+        match self {
+            Saving::New => AttachTarget::New { department },
+            Saving::Article(id) => AttachTarget::Article { id, department },
+            Saving::Proposal(id) => AttachTarget::Proposal { id, department },
+        }
+    }
+}
+
+/// A posted article form: text fields and the files chosen.
+struct Posted {
+    form: Form,
+    files: Vec<(String, Vec<u8>)>,
+    /// Reading the upload failed part way (too large, malformed); the
+    /// fields read until then are kept to show the form again.
+    failure: Option<Error>,
+}
+
+/// Most file parts read from one form (more is refused as too many).
+const MAX_FILE_PARTS: usize = 100;
+
+/// Reads the form: `multipart/form-data` (what the page sends, with
+/// files in `files`) or urlencoded (older pages, scripts).
+async fn read_posted(app: &AppState, req: Request) -> Posted {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let mut p = Posted {
+        form: Form(vec![]),
+        files: vec![],
+        failure: None,
+    };
+    if !multipart {
+        match axum::body::to_bytes(req.into_body(), crate::http::routes::JSON_LIMIT).await {
+            Ok(b) => p.form = Form::parse(&b),
+            Err(_) => {
+                p.failure = Some(Error::PayloadTooLarge(
+                    "表单内容过大 (the form is too large)".into(),
+                ))
+            }
+        }
+        return p;
+    }
+    let mut mp = match Multipart::from_request(req, app).await {
+        Ok(m) => m,
+        Err(e) => {
+            p.failure = Some(Error::BadRequest(format!(
+                "上传格式有误 (bad upload): {}",
+                e.body_text()
+            )));
+            return p;
+        }
+    };
+    let bad = crate::http::api::tickets::multipart_error;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                if name == "files" {
+                    let fname = field.file_name().unwrap_or("").to_string();
+                    match field.bytes().await {
+                        // A file input left empty.
+                        Ok(b) if b.is_empty() && fname.is_empty() => {}
+                        Ok(_) if p.files.len() >= MAX_FILE_PARTS => {
+                            p.failure = Some(Error::field(
+                                "files",
+                                format!(
+                                    "一次选择的文件太多：每条知识最多{}个附件 (too many files)",
+                                    crate::domain::kb::limits::ATTACHMENTS
+                                ),
+                            ));
+                            break;
+                        }
+                        Ok(b) => p.files.push((fname, b.to_vec())),
+                        Err(e) => {
+                            p.failure = Some(bad(e));
+                            break;
+                        }
+                    }
+                } else {
+                    match field.text().await {
+                        Ok(t) if p.form.0.len() < 500 => p.form.0.push((name, t)),
+                        Ok(_) => {}
+                        Err(e) => {
+                            p.failure = Some(bad(e));
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                p.failure = Some(bad(e));
+                break;
+            }
+        }
+    }
+    p
+}
+
+/// The attachments a posted form lists (`att` = `sha256:name`), in order,
+/// without duplicates.
+fn listed(f: &Form) -> Vec<AttachmentRef> {
+    let mut out: Vec<AttachmentRef> = vec![];
+    for v in f.all("att") {
+        if let Some((sha, name)) = v.split_once(':')
+            && !out.iter().any(|a| a.sha256 == sha)
+        {
+            out.push(AttachmentRef {
+                sha256: sha.to_string(),
+                name: name.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Errors a person fixes in the form: shown in the form again.
+fn fixable(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Validation(_) | Error::PayloadTooLarge(_) | Error::BadRequest(_)
+    )
+}
+
+/// The form again with what was typed, the attachments listed (and those
+/// uploaded with this submission) and what is wrong.
+fn show_again(
+    app: &AppState,
+    auth: &PageAuth,
+    l: &str,
+    what: Saving,
+    f: &Form,
+    attachments: &[AttachmentRef],
+    e: Error,
+) -> Response {
+    let (heading, intro) = what.heading();
+    let v = Values::posted(app, f, attachments);
+    let mut page = form_template(app, auth, l, heading, intro, what.action(), v);
+    match &e {
+        Error::Validation(errs) => {
+            page.error =
+                "输入有误，请修改后重新提交 (please correct the form and submit again)".into();
+            for fe in errs {
+                let key = match fe.field.as_str() {
+                    "file" | "attachments" => "files",
+                    "kind" | "department" => "department_id",
+                    other => other,
+                };
+                page.errors
+                    .entry(key.to_string())
+                    .and_modify(|m| {
+                        m.push('；');
+                        m.push_str(&fe.message)
+                    })
+                    .or_insert_with(|| fe.message.clone());
+            }
+        }
+        other => {
+            page.error = crate::http::problem::detail_of(other);
+            if matches!(other, Error::PayloadTooLarge(_)) {
+                page.errors.insert(
+                    "files".into(),
+                    format!(
+                        "{}；所选文件未保存，请重新选择 (the files were not saved: choose them again)",
+                        crate::http::problem::detail_of(other)
+                    ),
+                );
+            }
+        }
+    }
+    let mut r = render(&page);
+    *r.status_mut() = crate::http::problem::status_of(&e);
+    r
+}
+
+/// Saves a posted article form: stores the files chosen (after the same
+/// permission check as the save), then proposes or updates. Fixable errors
+/// show the form again with everything typed and every file already
+/// stored; refusals show the error page.
+async fn save(
+    app: AppState,
+    headers: HeaderMap,
+    auth: PageAuth,
+    what: Saving,
+    req: Request,
 ) -> PageResult {
     let l = lang(&headers);
-    let f = Form::parse(&body);
-    auth.check_csrf(&f.get("csrf")).page(&l)?;
-    let input = input_of(&f);
+    let Posted {
+        form,
+        files,
+        failure,
+    } = read_posted(&app, req).await;
+    let all = listed(&form);
+    if let Some(e) = failure {
+        return Ok(show_again(&app, &auth, &l, what, &form, &all, e));
+    }
+    auth.check_csrf(&form.get("csrf")).page(&l)?;
+    let removed = form.all("remove");
+    let kept: Vec<AttachmentRef> = all
+        .iter()
+        .filter(|a| !removed.contains(&a.sha256))
+        .cloned()
+        .collect();
+    let mut input = input_of(&form);
+    if form.has("att_form") {
+        input.attachments = Some(kept.clone());
+    } else if !files.is_empty() {
+        let e = Error::field(
+            "files",
+            "表单缺少附件清单，请刷新页面后重新提交 (the form lacks its attachment list: reload the page)",
+        );
+        return Ok(show_again(&app, &auth, &l, what, &form, &all, e));
+    }
+    let department = form
+        .get("department_id")
+        .parse::<u32>()
+        .ok()
+        .filter(|d| *d != 0);
     let actor = auth.0.actor.clone();
-    let p = app
-        .run(move |s| s.kb_propose_new(&actor, input))
+    let keeping = kept.len();
+    let (outcome, added) = app
+        .run(move |s| {
+            let mut input = input;
+            let mut added = vec![];
+            if !files.is_empty() {
+                match s.kb_store_files(&actor, what.target(department), &files, keeping) {
+                    Ok(refs) => added = refs,
+                    Err(e) => return Ok((Err(e), added)),
+                }
+                input
+                    .attachments
+                    .get_or_insert_with(Vec::new)
+                    .extend(added.iter().cloned());
+            }
+            let r = match what {
+                Saving::New => s.kb_propose_new(&actor, input),
+                Saving::Article(id) => s.kb_propose_change(&actor, id, input),
+                Saving::Proposal(pid) => s.kb_update_proposal(&actor, pid, input),
+            };
+            Ok((r, added))
+        })
         .await
         .page(&l)?;
-    Ok(see_other(&after(&p)))
+    match outcome {
+        Ok(p) => Ok(see_other(&after(&p))),
+        Err(e) if fixable(&e) => {
+            let mut shown = all;
+            for a in added {
+                if !shown.iter().any(|x| x.sha256 == a.sha256) {
+                    shown.push(a);
+                }
+            }
+            Ok(show_again(&app, &auth, &l, what, &form, &shown, e))
+        }
+        Err(e) => Err(crate::http::pages::PageError(e, l)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -227,19 +610,11 @@ pub async fn propose(
     headers: HeaderMap,
     auth: PageAuth,
     Path(id): Path<String>,
-    body: Bytes,
+    req: Request,
 ) -> PageResult {
     let l = lang(&headers);
     let id = parse_id(&id).page(&l)?;
-    let f = Form::parse(&body);
-    auth.check_csrf(&f.get("csrf")).page(&l)?;
-    let input = input_of(&f);
-    let actor = auth.0.actor.clone();
-    let p = app
-        .run(move |s| s.kb_propose_change(&actor, id, input))
-        .await
-        .page(&l)?;
-    Ok(see_other(&after(&p)))
+    save(app, headers, auth, Saving::Article(id), req).await
 }
 
 #[derive(Template)]
@@ -321,6 +696,9 @@ impl ProposalPage {
     fn short(&self, s: &str) -> String {
         short(s)
     }
+    fn size(&self, bytes: &u64) -> String {
+        human_size(*bytes)
+    }
     fn field_key(&self, f: &str) -> &'static str {
         field_key(f)
     }
@@ -390,19 +768,11 @@ pub async fn edit_proposal(
     headers: HeaderMap,
     auth: PageAuth,
     Path(pid): Path<String>,
-    body: Bytes,
+    req: Request,
 ) -> PageResult {
     let l = lang(&headers);
     let pid = parse_pid(&pid).page(&l)?;
-    let f = Form::parse(&body);
-    auth.check_csrf(&f.get("csrf")).page(&l)?;
-    let input = input_of(&f);
-    let actor = auth.0.actor.clone();
-    let p = app
-        .run(move |s| s.kb_update_proposal(&actor, pid, input))
-        .await
-        .page(&l)?;
-    Ok(see_other(&after(&p)))
+    save(app, headers, auth, Saving::Proposal(pid), req).await
 }
 
 pub async fn proposal_action(

@@ -7,14 +7,24 @@ pub mod forms;
 pub mod reports;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::http::AppState;
+use crate::http::routes::UPLOAD_LIMIT;
 
 pub fn routes() -> Router<AppState> {
+    // The article forms carry files: the upload limit, not the form limit.
+    let uploads = Router::new()
+        .route("/kb/new", get(forms::new_form).post(forms::create))
+        .route(
+            "/kb/proposals/{pid}/edit",
+            get(forms::edit_proposal_form).post(forms::edit_proposal),
+        )
+        .route("/kb/{id}/edit", get(forms::edit_form).post(forms::propose))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
     Router::new()
         .route("/kb", get(browse::list))
-        .route("/kb/new", get(forms::new_form).post(forms::create))
         .route("/kb/review", get(forms::review))
         .route("/kb/unread", get(reports::unread))
         .route("/kb/unread/read-all", post(reports::read_all))
@@ -28,8 +38,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/kb/proposals/{pid}", get(forms::proposal))
         .route(
-            "/kb/proposals/{pid}/edit",
-            get(forms::edit_proposal_form).post(forms::edit_proposal),
+            "/kb/proposals/{pid}/attachments/{sha}",
+            get(browse::proposal_attachment),
         )
         .route("/kb/proposals/{pid}/{action}", post(forms::proposal_action))
         .route("/kb/{id}", get(browse::article))
@@ -37,7 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kb/{id}/ack", post(browse::acknowledge))
         .route("/kb/{id}/state", post(browse::set_state))
         .route("/kb/{id}/attachments/{sha}", get(browse::attachment))
-        .route("/kb/{id}/edit", get(forms::edit_form).post(forms::propose))
+        .merge(uploads)
 }
 
 /// A posted form's fields.
@@ -53,6 +63,14 @@ impl Form {
             .find(|(a, _)| a == k)
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
+    }
+    /// Every value of a repeated field (checkboxes, hidden lists).
+    pub(crate) fn all(&self, k: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
     }
     pub(crate) fn has(&self, k: &str) -> bool {
         self.0.iter().any(|(a, _)| a == k)
