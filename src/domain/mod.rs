@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod calendar;
+pub mod geo;
 pub mod kb;
 pub mod kpi;
 pub mod org;

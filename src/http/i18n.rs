@@ -631,7 +631,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
 
 /// Every message catalog: this file's and one per feature area. A new area
 /// adds its `i18n_*.rs` file and one line here.
-pub const CATALOGS: &[&[(&str, &str, &str)]] = &[MESSAGES, super::i18n_kb::MESSAGES];
+pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
+    MESSAGES,
+    super::i18n_kb::MESSAGES,
+    super::i18n_dashboard::MESSAGES,
+];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;
 

@@ -4,8 +4,10 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod choropleth;
 pub mod extract;
 pub mod i18n;
+pub mod i18n_dashboard;
 pub mod i18n_kb;
 pub mod pages;
 pub mod problem;

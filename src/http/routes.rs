@@ -29,6 +29,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api::settings::router())
         .merge(api::backup::router())
         .merge(api::kb::router())
+        .merge(api::dashboard::router())
         .routes(routes!(session::healthz))
         .routes(routes!(session::setup))
         .routes(routes!(session::login, session::current, session::logout))
@@ -63,10 +64,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::upload))
         .split_for_parts();
     doc.merge(up_doc);
+    // The district map upload reads its body with its own limit.
+    let (map_upload, map_doc) = api::dashboard::upload_router().split_for_parts();
+    doc.merge(map_doc);
     (
         router
             .layer(DefaultBodyLimit::max(JSON_LIMIT))
-            .merge(upload),
+            .merge(upload)
+            .merge(map_upload),
         doc,
     )
 }
@@ -83,6 +88,7 @@ pub fn pages() -> Router<AppState> {
         .merge(pages::settings::routes())
         .merge(pages::backup::routes())
         .merge(pages::kb::routes())
+        .merge(pages::dashboard::routes())
         .route("/", get(pages::home))
         .route("/setup", get(pages::setup::form).post(pages::setup::submit))
         .route("/login", get(pages::login::form).post(pages::login::submit))
@@ -134,4 +140,5 @@ pub fn pages() -> Router<AppState> {
         .route("/static/{*path}", get(assets::serve))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .merge(uploads)
+        .merge(pages::dashboard::upload_routes())
 }

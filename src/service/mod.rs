@@ -9,6 +9,8 @@ pub mod admin;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
+pub mod districts;
 pub mod kb;
 pub mod public;
 pub mod reports;

@@ -7,6 +7,7 @@
 pub mod aggregates;
 pub mod audit;
 pub mod codec;
+pub mod dashboard;
 pub mod kb;
 pub mod legacy;
 pub mod migrate;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod backup;
+pub mod dashboard;
 pub mod kb;
 pub mod public;
 pub mod session;
@@ -23,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "admin", description = "Users, units, categories, API tokens, calendar"),
         (name = "tickets", description = "Intake, query, case file, workflow actions"),
         (name = "public", description = "Citizens: submit and track (no login)"),
+        (name = "reports", description = "Dashboard, district analysis"),
         (name = "kb", description = "Knowledge base: articles, versions, proposals and review, notices, acknowledgements, reports, synonyms, search"),
     )
 )]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod backup;
+pub mod dashboard;
 pub mod inbox;
 pub mod intake;
 pub mod kb;
@@ -46,6 +47,8 @@ pub struct Base {
     pub kb_editor: bool,
     /// Reads the knowledge-base reports.
     pub kb_reports: bool,
+    /// Reads reports and the leader dashboard (`Permission::ReadReports`).
+    pub can_reports: bool,
 }
 
 impl Base {
@@ -71,6 +74,7 @@ impl Base {
             kb_editor: auth.is_some_and(|a| crate::domain::kb::is_editor(&a.actor.user.roles)),
             kb_reports: auth
                 .is_some_and(|a| crate::domain::kb::can_read_reports(&a.actor.user.roles)),
+            can_reports: auth.is_some_and(|a| a.actor.can(Permission::ReadReports)),
         }
     }
 
@@ -150,6 +154,7 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             kb_pending: 0,
             kb_editor: false,
             kb_reports: false,
+            can_reports: false,
         },
         status: status.as_u16(),
         detail: super::problem::detail_of(&e),
