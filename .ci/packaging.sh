@@ -87,7 +87,7 @@ linux() {
   t=$SECONDS
   DIST="$dist" bash packaging/linux/build-deb.sh --compat
   ok "built in $((SECONDS - t)) s"
-  local bin=target/x86_64-unknown-linux-gnu/release/hotline
+  local bin=target/x86_64-unknown-linux-gnu/${HOTLINE_PROFILE:-release}/hotline
   local need; need="$(objdump -T "$bin" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)"
   [ "$(printf '%s\n2.28\n' "$need" | sort -V | tail -1)" = 2.28 ] || fail "the binary needs glibc $need (> 2.28)"
   ok "the binary needs glibc $need (UOS 20 / Kylin V10 have 2.28)"
@@ -210,7 +210,7 @@ windows() {
   local dist="$root/target/dist"
   local msi="$dist/hotline-${version}-x64.msi"
   local zip="$dist/hotline-${version}-windows-x64.zip"
-  local exe="${HOTLINE_WIN_TARGET_DIR:-$root/target/windows}/x86_64-pc-windows-gnu/release/hotline.exe"
+  local exe="${HOTLINE_WIN_TARGET_DIR:-$root/target/windows}/x86_64-pc-windows-gnu/${HOTLINE_PROFILE:-release}/hotline.exe"
   tmp="$(mktemp -d)"
   trap 'cleanup_wine' EXIT
 

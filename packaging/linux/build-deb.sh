@@ -20,6 +20,9 @@ cd "$root"
 version="${HOTLINE_DEB_VERSION:-$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -1)}"
 [ -n "$version" ] || { echo "no version in Cargo.toml" >&2; exit 1; }
 mode=plain
+# HOTLINE_PROFILE picks the cargo profile (default release; CI uses the
+# faster-to-build ci-package profile, see Cargo.toml).
+profile="${HOTLINE_PROFILE:-release}"
 for a in "$@"; do
   case "$a" in
     --compat) mode=compat ;;
@@ -37,14 +40,14 @@ elif [ "$mode" = compat ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q cargo-zigbuild==0.24.0 ziglang==0.17.1
   fi
-  echo "== cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.28"
-  PATH="$venv/bin:$PATH" cargo zigbuild --release --locked --target x86_64-unknown-linux-gnu.2.28
-  bin=target/x86_64-unknown-linux-gnu/release/hotline
+  echo "== cargo zigbuild --profile $profile --target x86_64-unknown-linux-gnu.2.28"
+  PATH="$venv/bin:$PATH" cargo zigbuild --profile "$profile" --locked --target x86_64-unknown-linux-gnu.2.28
+  bin=target/x86_64-unknown-linux-gnu/$profile/hotline
 else
-  bin=target/release/hotline
+  bin=target/$profile/hotline
   if [ "$mode" = rebuild ] || [ ! -x "$bin" ]; then
-    echo "== cargo build --release"
-    cargo build --release --locked
+    echo "== cargo build --profile $profile"
+    cargo build --profile "$profile" --locked
   fi
 fi
 [ -x "$bin" ] || { echo "no binary at $bin" >&2; exit 1; }

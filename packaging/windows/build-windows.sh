@@ -35,16 +35,19 @@ version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -1)"
 version="${HOTLINE_MSI_VERSION:-$version}"
 target=x86_64-pc-windows-gnu
 tdir="${HOTLINE_WIN_TARGET_DIR:-$root/target/windows}"
-exe="$tdir/$target/release/hotline.exe"
+# HOTLINE_PROFILE picks the cargo profile (default release; CI uses the
+# faster-to-build ci-package profile, see Cargo.toml).
+profile="${HOTLINE_PROFILE:-release}"
+exe="$tdir/$target/$profile/hotline.exe"
 dist="${DIST:-$root/target/dist}"
 mkdir -p "$dist"
 
 if [ "$mode" != msi ]; then
-  echo "== cargo build --release --target $target (Debian's $(/usr/bin/rustc --version), std rebuilt)"
+  echo "== cargo build --profile $profile --target $target (Debian's $(/usr/bin/rustc --version), std rebuilt)"
   # Debian's toolchain, not rustup's (which has no std for this target here).
   env RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
     CARGO_TARGET_DIR="$tdir" \
-    /usr/bin/cargo build --release --locked --target "$target" \
+    /usr/bin/cargo build --profile "$profile" --locked --target "$target" \
     -Zbuild-std=std,panic_unwind
   echo "built $exe ($(du -h "$exe" | cut -f1))"
 fi

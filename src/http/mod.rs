@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod choropleth;
 pub mod extract;
 pub mod i18n;
