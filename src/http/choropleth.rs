@@ -25,22 +25,8 @@ pub const NO_DATA: &str = "#e5e7eb";
 /// Simplification tolerance in pixels.
 pub const TOLERANCE: f64 = 0.6;
 
-/// Escapes text for SVG (XML) content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for SVG (shared with the charts).
+pub use super::charts::esc as escape;
 
 /// Equirectangular projection with longitudes scaled by `cos(lat0)`; `y`
 /// grows southwards (screen coordinates).

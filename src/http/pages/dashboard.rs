@@ -158,14 +158,49 @@ impl DashboardPage {
     }
 }
 
-/// The dashboard's charts (server-side SVG from `http::charts`).
+/// The dashboard's charts (server-side SVG from `http::charts`): today by
+/// channel and by appeal type, open tickets by state, the month's rates
+/// against last month.
 fn dashboard_charts(d: &Dashboard) -> Vec<String> {
-    // TODO(charts): charts::bars for intake by channel and by appeal type,
-    // charts::bars for open tickets by state, charts::bars (Percent, with
-    // the previous month) for the month's rates — once src/http/charts.rs
-    // is on main.
-    let _ = d;
-    Vec::new()
+    use crate::http::charts::{self, Bar, Unit};
+    let counts = |list: &[crate::service::dashboard::Count]| -> Vec<Bar> {
+        list.iter()
+            .map(|c| Bar {
+                label: c.label.clone(),
+                value: c.count as f64,
+                previous: None,
+            })
+            .collect()
+    };
+    let what = if d.intake_measure == "dispatches" {
+        "今日派单"
+    } else {
+        "今日受理"
+    };
+    let rates: Vec<Bar> = d
+        .kpis
+        .iter()
+        .filter(|v| v.kpi.is_rate())
+        .map(|v| Bar {
+            label: v.kpi.label_zh().to_string(),
+            value: v.current.value().unwrap_or(0.0),
+            previous: v.previous.value(),
+        })
+        .collect();
+    vec![
+        charts::bars(
+            &format!("{what}（按渠道）"),
+            &counts(&d.intake_by_channel),
+            Unit::Count,
+        ),
+        charts::bars(
+            &format!("{what}（按诉求类型）"),
+            &counts(&d.intake_by_appeal),
+            Unit::Count,
+        ),
+        charts::bars("在办工单（按状态）", &counts(&d.open_by_state), Unit::Count),
+        charts::bars("本月指标（灰线为上月）", &rates, Unit::Percent),
+    ]
 }
 
 pub async fn dashboard(
@@ -431,11 +466,22 @@ pub async fn districts(
 
 /// The districts as a bar chart with the previous period.
 fn district_bar_chart(r: &DistrictReport) -> String {
-    // TODO(charts): charts::bars(title, &bars, Unit::Count) with
-    // Bar { label: district, value: count, previous: Some(previous) } once
-    // src/http/charts.rs is on main.
-    let _ = r;
-    String::new()
+    use crate::http::charts::{self, Bar, Unit};
+    let bars: Vec<Bar> = r
+        .districts
+        .iter()
+        .map(|d| Bar {
+            label: d.place.name.clone(),
+            value: d.place.count as f64,
+            previous: Some(d.place.previous as f64),
+        })
+        .collect();
+    let what = if r.measure == "dispatches" {
+        "派单量"
+    } else {
+        "受理量"
+    };
+    charts::bars(&format!("各区县{what}（灰线为上期）"), &bars, Unit::Count)
 }
 
 /// The administrator's upload form: a GeoJSON file, the name property
