@@ -499,7 +499,11 @@ async fn dashboard_and_wallboard_pages() {
     assert!(html.contains("id=\"intake-today\">5<"), "{html}");
     assert!(html.contains("/static/dashboard"), "page script");
     assert!(html.contains("data-kpi=\"satisfaction\""));
-    assert_eq!(html.matches("<svg class=\"chart\"").count(), 4, "four charts");
+    assert_eq!(
+        html.matches("<svg class=\"chart\"").count(),
+        4,
+        "four charts"
+    );
     assert!(html.contains("今日受理（按渠道）"));
     assert!(html.contains("区水务局"), "emergency unit listed");
     assert!(
@@ -727,7 +731,10 @@ async fn district_report_and_page() {
     );
     assert!(html.contains("id=\"no-map\""));
     assert!(html.contains("请联系管理员"));
-    assert!(html.contains("id=\"district-bars\"><svg class=\"chart\""), "the bar chart");
+    assert!(
+        html.contains("id=\"district-bars\"><svg class=\"chart\""),
+        "the bar chart"
+    );
     assert!(!html.contains("id=\"map-upload\""), "leaders cannot upload");
     let r = app.get(&w.admin, "/reports/districts").await;
     assert!(r.text().contains("id=\"map-upload\""));

@@ -208,12 +208,31 @@ pub fn colour(value: Option<f64>, max: f64) -> &'static str {
     }
 }
 
-/// The legend's class bounds: `(from, to)` per colour.
-pub fn legend_bounds(max: f64) -> Vec<(f64, f64)> {
-    let n = PALETTE.len() as f64;
-    (0..PALETTE.len())
-        .map(|i| (max * i as f64 / n, max * (i + 1) as f64 / n))
-        .collect()
+/// The legend for whole counts: `(class, label)` for every class that
+/// holds at least one whole number from 0 to `max` ("0 – 3", "4", …),
+/// matching [`class_of`].
+pub fn legend(max: f64) -> Vec<(usize, String)> {
+    let n = PALETTE.len();
+    let max = max.max(0.0).floor();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let lo = if i == 0 {
+            0.0
+        } else {
+            (max * i as f64 / n as f64).floor() + 1.0
+        };
+        let hi = (max * (i + 1) as f64 / n as f64).floor();
+        if lo > hi {
+            continue;
+        }
+        let label = if lo == hi {
+            format!("{lo}")
+        } else {
+            format!("{lo} – {hi}")
+        };
+        out.push((i, label));
+    }
+    out
 }
 
 /// One region's value and what its hover title says.
@@ -263,7 +282,7 @@ pub fn render(
     out.push_str("</g>");
     // Labels at the centre of each region's bounding box.
     out.push_str(
-        r##"<g font-size="13" text-anchor="middle" fill="#1d2733" pointer-events="none">"##,
+        r##"<g font-size="14" text-anchor="middle" fill="#1d2733" stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke" pointer-events="none">"##,
     );
     for r in regions {
         let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -291,17 +310,16 @@ pub fn render(
         r##"<g class="legend" font-size="13" fill="#1d2733"><text x="{lx}" y="{y}">{}</text>"##,
         escape(unit)
     );
-    for (i, (a, b)) in legend_bounds(max).iter().enumerate() {
+    for (i, label) in legend(max) {
         y += 24.0;
         let _ = write!(
             out,
-            r##"<rect x="{lx}" y="{}" width="22" height="16" fill="{}" stroke="#999" stroke-width=".5"/><text x="{}" y="{}">{} – {}</text>"##,
+            r##"<rect x="{lx}" y="{}" width="22" height="16" fill="{}" stroke="#999" stroke-width=".5"/><text x="{}" y="{}">{}</text>"##,
             y - 12.0,
             PALETTE[i],
             lx + 30.0,
             y + 1.0,
-            a.round(),
-            b.round()
+            escape(&label)
         );
     }
     y += 24.0;
@@ -393,10 +411,28 @@ mod tests {
         assert_eq!(class_of(5.0, 0.0), 0);
         assert_eq!(colour(None, 10.0), NO_DATA);
         assert_eq!(colour(Some(10.0), 10.0), PALETTE[4]);
-        let b = legend_bounds(100.0);
-        assert_eq!(b.len(), PALETTE.len());
-        assert_eq!(b[0], (0.0, 20.0));
-        assert_eq!(b[4], (80.0, 100.0));
+        let l = legend(100.0);
+        assert_eq!(l.len(), PALETTE.len());
+        assert_eq!(l[0], (0, "0 – 20".to_string()));
+        assert_eq!(l[1], (1, "21 – 40".to_string()));
+        assert_eq!(l[4], (4, "81 – 100".to_string()));
+        // Few tickets: only classes that can hold a whole number, and the
+        // legend agrees with the colours.
+        let l = legend(3.0);
+        assert_eq!(
+            l,
+            vec![
+                (0, "0".to_string()),
+                (1, "1".to_string()),
+                (3, "2".to_string()),
+                (4, "3".to_string())
+            ]
+        );
+        for v in 0..=3 {
+            let c = class_of(f64::from(v), 3.0);
+            assert!(l.iter().any(|(i, t)| *i == c && *t == v.to_string()), "{v}");
+        }
+        assert_eq!(legend(0.0), vec![(0, "0".to_string())]);
     }
 
     #[test]

@@ -190,11 +190,21 @@
   if (wall) {
     var clock = document.getElementById("clock");
     var date = document.getElementById("clock-date");
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    // The center's time, whatever the zone of the PC driving the TV.
+    var zone = root.getAttribute("data-tz") || undefined;
+    var fmt;
+    try {
+      fmt = new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    } catch (e) {
+      fmt = new Intl.DateTimeFormat("en-CA", { hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    }
     var tick = function () {
-      var t = new Date();
-      if (clock) clock.textContent = pad(t.getHours()) + ":" + pad(t.getMinutes()) + ":" + pad(t.getSeconds());
-      if (date) date.textContent = t.getFullYear() + "-" + pad(t.getMonth() + 1) + "-" + pad(t.getDate());
+      var p = {};
+      fmt.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
+      if (clock) clock.textContent = p.hour + ":" + p.minute + ":" + p.second;
+      if (date) date.textContent = p.year + "-" + p.month + "-" + p.day;
     };
     tick();
     setInterval(tick, 1000);

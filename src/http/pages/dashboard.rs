@@ -149,7 +149,8 @@ struct DashboardPage {
     base: Base,
     d: Dashboard,
     cards: Vec<KpiCard>,
-    charts: Vec<String>,
+    /// (heading, SVG)
+    charts: Vec<(String, String)>,
 }
 
 impl DashboardPage {
@@ -161,7 +162,7 @@ impl DashboardPage {
 /// The dashboard's charts (server-side SVG from `http::charts`): today by
 /// channel and by appeal type, open tickets by state, the month's rates
 /// against last month.
-fn dashboard_charts(d: &Dashboard) -> Vec<String> {
+fn dashboard_charts(d: &Dashboard) -> Vec<(String, String)> {
     use crate::http::charts::{self, Bar, Unit};
     let counts = |list: &[crate::service::dashboard::Count]| -> Vec<Bar> {
         list.iter()
@@ -187,20 +188,30 @@ fn dashboard_charts(d: &Dashboard) -> Vec<String> {
             previous: v.previous.value(),
         })
         .collect();
-    vec![
-        charts::bars(
-            &format!("{what}（按渠道）"),
-            &counts(&d.intake_by_channel),
+    [
+        (
+            format!("{what}（按渠道）"),
+            counts(&d.intake_by_channel),
             Unit::Count,
         ),
-        charts::bars(
-            &format!("{what}（按诉求类型）"),
-            &counts(&d.intake_by_appeal),
+        (
+            format!("{what}（按诉求类型）"),
+            counts(&d.intake_by_appeal),
             Unit::Count,
         ),
-        charts::bars("在办工单（按状态）", &counts(&d.open_by_state), Unit::Count),
-        charts::bars("本月指标（灰线为上月）", &rates, Unit::Percent),
+        (
+            "在办工单（按状态）".to_string(),
+            counts(&d.open_by_state),
+            Unit::Count,
+        ),
+        ("本月比率（灰线为上月）".to_string(), rates, Unit::Percent),
     ]
+    .into_iter()
+    .map(|(title, bars, unit)| {
+        let svg = charts::bars(&title, &bars, unit);
+        (title, svg)
+    })
+    .collect()
 }
 
 pub async fn dashboard(
@@ -233,6 +244,8 @@ struct WallPage {
     /// Largest channel / appeal count (bar widths).
     max_channel: i64,
     max_appeal: i64,
+    /// The center's time zone (the clock shows the center's time).
+    tz: String,
 }
 
 impl WallPage {
@@ -260,6 +273,7 @@ pub async fn wall(State(app): State<AppState>, headers: HeaderMap, auth: PageAut
         .page(&l)?;
     Ok(render(&WallPage {
         base: Base::new(&l, "dash.wall", Some(&auth.0), &app),
+        tz: app.svc.dir().settings.timezone.clone(),
         cards: cards(&d),
         max_channel: d
             .intake_by_channel
@@ -369,6 +383,16 @@ struct DistrictsPage {
     map_level: String,
     from: String,
     to: String,
+}
+
+impl DistrictsPage {
+    /// Whether a column holds numbers (right-aligned header).
+    fn num_col(&self, t: &Table, i: &usize) -> bool {
+        t.rows
+            .first()
+            .and_then(|r| r.get(*i))
+            .is_some_and(|c| c.is_numeric())
+    }
 }
 
 #[derive(Deserialize, Default)]
