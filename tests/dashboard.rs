@@ -886,3 +886,174 @@ async fn geojson_upload_good_and_bad() {
             .contains("id=\"no-map\"")
     );
 }
+
+/// The dashboard and the district report on a large data dir (a COPY of
+/// the 1M-ticket bench data: the store may migrate it). Prints Markdown
+/// for BENCHMARKS.md.
+#[test]
+#[ignore]
+fn bench_dashboard_1m() {
+    use hotline::domain::kpi::Period;
+    use hotline::domain::types::Role;
+    use hotline::service::Actor;
+    let Some(dir) = std::env::var_os("HOTLINE_BENCH_DIR").map(std::path::PathBuf::from) else {
+        eprintln!("set HOTLINE_BENCH_DIR to a copy of a large data dir");
+        return;
+    };
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let t = Instant::now();
+    let store = hotline::store::Store::open(&dir.join("hotline.redb")).unwrap();
+    let svc = Services::new(
+        store,
+        Arc::new(hotline::clock::SystemClock),
+        hotline::service::Paths {
+            data_dir: dir.clone(),
+        },
+        Default::default(),
+    )
+    .unwrap();
+    eprintln!("opened in {:?}", t.elapsed());
+    let counts = svc.store.counts().unwrap();
+    let dirx = svc.dir();
+    let tz = dirx.settings.tz();
+    // "Now": 16:00 on the day of the newest ticket (a busy afternoon).
+    let mut last = 0u32;
+    svc.store
+        .scan(
+            &hotline::store::ScanSource::All,
+            hotline::domain::ticket::TicketNo(0),
+            hotline::domain::ticket::TicketNo(u64::MAX),
+            true,
+            |t| {
+                last = t.number.day();
+                std::ops::ControlFlow::Break(())
+            },
+        )
+        .unwrap();
+    let day = jiff::civil::Date::new(
+        (last / 10000) as i16,
+        (last / 100 % 100) as i8,
+        (last % 100) as i8,
+    )
+    .unwrap();
+    let now = day.at(16, 0, 0, 0).to_zoned(tz).unwrap().timestamp();
+    let users = svc.store.users().unwrap();
+    let leader = users.iter().find(|u| u.has(Role::Leader)).unwrap().clone();
+    let leader = Actor::new(leader, &dirx);
+    // The department user of the unit holding the most open tickets.
+    let open_of = |u: u32| {
+        svc.store
+            .open_counts(&[u], now.as_second())
+            .unwrap()
+            .entries
+    };
+    let dept = users
+        .iter()
+        .filter(|u| u.roles == vec![Role::DepartmentHandler] && u.unit_id.is_some())
+        .max_by_key(|u| open_of(u.unit_id.unwrap()))
+        .unwrap()
+        .clone();
+    let dept = Actor::new(dept, &dirx);
+
+    let time = |f: &mut dyn FnMut()| -> (f64, f64, f64) {
+        for _ in 0..3 {
+            f();
+        }
+        let mut ms: Vec<f64> = (0..100)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        (ms[50], ms[98], ms[99])
+    };
+    let load_before = load();
+    let d = svc.dashboard(&leader, now).unwrap();
+    let units: Vec<u32> = std::iter::once(0)
+        .chain(dirx.units.iter().map(|u| u.id))
+        .collect();
+    let oc = svc.store.open_counts(&units, now.as_second()).unwrap();
+    let lead_t = time(&mut || {
+        svc.dashboard(&leader, now).unwrap();
+    });
+    let open_t = time(&mut || {
+        svc.store.open_counts(&units, now.as_second()).unwrap();
+    });
+    let dd = svc.dashboard(&dept, now).unwrap();
+    let dept_t = time(&mut || {
+        svc.dashboard(&dept, now).unwrap();
+    });
+    let first = day.first_of_month();
+    let prev = first.yesterday().unwrap();
+    let month = Period::month(prev.year(), prev.month()).unwrap();
+    let r = svc.district_report(&leader, month).unwrap();
+    let dist_t = time(&mut || {
+        svc.district_report(&leader, month).unwrap();
+    });
+    let year = Period::new(day.checked_sub(jiff::Span::new().days(364)).unwrap(), day).unwrap();
+    let ry = svc.district_report(&leader, year).unwrap();
+    let disty_t = time(&mut || {
+        svc.district_report(&leader, year).unwrap();
+    });
+    let load_after = load();
+    println!(
+        "\n{} tickets, {} events; \"now\" = {} 16:00 local; load before {}, after {}\n",
+        counts.tickets,
+        counts.events,
+        day,
+        load_before.trim(),
+        load_after.trim()
+    );
+    println!("| what | median ms | p99 ms | max ms | size |\n|---|---:|---:|---:|---|");
+    println!(
+        "| dashboard, leader (whole center) | {:.1} | {:.1} | {:.1} | intake today {}, open {}, overdue {}, emergencies waiting {}, units listed {}, index entries read {} |",
+        lead_t.0,
+        lead_t.1,
+        lead_t.2,
+        d.intake_today,
+        d.open_total,
+        d.overdue_total,
+        d.emergencies.len(),
+        d.units.len(),
+        oc.entries
+    );
+    println!(
+        "| — of which open/overdue/emergencies from the indexes | {:.1} | {:.1} | {:.1} | {} units |",
+        open_t.0,
+        open_t.1,
+        open_t.2,
+        units.len()
+    );
+    println!(
+        "| dashboard, department user ({}) | {:.1} | {:.1} | {:.1} | open {}, overdue {} |",
+        dd.unit.clone().unwrap_or_default(),
+        dept_t.0,
+        dept_t.1,
+        dept_t.2,
+        dd.open_total,
+        dd.overdue_total
+    );
+    println!(
+        "| district report, month {} – {} | {:.1} | {:.1} | {:.1} | {} districts, {} aggregate rows |",
+        month.start,
+        month.end,
+        dist_t.0,
+        dist_t.1,
+        dist_t.2,
+        r.districts.len(),
+        r.rows_read
+    );
+    println!(
+        "| district report, year {} – {} | {:.1} | {:.1} | {:.1} | {} districts, {} aggregate rows |",
+        year.start,
+        year.end,
+        disty_t.0,
+        disty_t.1,
+        disty_t.2,
+        ry.districts.len(),
+        ry.rows_read
+    );
+    assert!(d.intake_today > 0, "a busy day");
+}
