@@ -636,6 +636,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     super::i18n_kb::MESSAGES,
     super::i18n_bulletins::MESSAGES,
     super::i18n_reports::MESSAGES,
+    super::i18n_dashboard::MESSAGES,
 ];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;

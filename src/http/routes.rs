@@ -31,6 +31,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(api::kb::router())
         .merge(api::bulletins::router())
         .merge(api::reports::router())
+        .merge(api::dashboard::router())
         .routes(routes!(session::healthz))
         .routes(routes!(session::setup))
         .routes(routes!(session::login, session::current, session::logout))
@@ -65,10 +66,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::upload))
         .split_for_parts();
     doc.merge(up_doc);
+    // The district map upload reads its body with its own limit.
+    let (map_upload, map_doc) = api::dashboard::upload_router().split_for_parts();
+    doc.merge(map_doc);
     (
         router
             .layer(DefaultBodyLimit::max(JSON_LIMIT))
-            .merge(upload),
+            .merge(upload)
+            .merge(map_upload),
         doc,
     )
 }
@@ -87,6 +92,7 @@ pub fn pages() -> Router<AppState> {
         .merge(pages::kb::routes())
         .merge(pages::bulletins::routes())
         .merge(pages::reports::routes())
+        .merge(pages::dashboard::routes())
         .route("/", get(pages::home))
         .route("/setup", get(pages::setup::form).post(pages::setup::submit))
         .route("/login", get(pages::login::form).post(pages::login::submit))
@@ -138,4 +144,5 @@ pub fn pages() -> Router<AppState> {
         .route("/static/{*path}", get(assets::serve))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .merge(uploads)
+        .merge(pages::dashboard::upload_routes())
 }

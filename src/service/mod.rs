@@ -10,6 +10,8 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bulletins;
+pub mod dashboard;
+pub mod districts;
 pub mod kb;
 pub mod kpi_views;
 pub mod public;

@@ -8,6 +8,7 @@ pub mod aggregates;
 pub mod audit;
 pub mod bulletins;
 pub mod codec;
+pub mod dashboard;
 pub mod kb;
 pub mod legacy;
 pub mod migrate;

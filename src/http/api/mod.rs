@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod backup;
 pub mod bulletins;
+pub mod dashboard;
 pub mod kb;
 pub mod public;
 pub mod reports;
@@ -26,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "tickets", description = "Intake, query, case file, workflow actions"),
         (name = "public", description = "Citizens: submit and track (no login)"),
         (name = "reports", description = "KPIs with cuts and groupings, department ranking and its weights; JSON or .xlsx / CSV files"),
+        (name = "reports", description = "Dashboard, district analysis"),
         (name = "kb", description = "Knowledge base: articles, versions, proposals and review, notices, acknowledgements, reports, synonyms, search"),
     )
 )]

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod backup;
 pub mod bulletins;
+pub mod dashboard;
 pub mod inbox;
 pub mod intake;
 pub mod kb;
@@ -50,6 +51,8 @@ pub struct Base {
     pub kb_reports: bool,
     /// Reads the statistics reports (all, or a department its own unit).
     pub reports: bool,
+    /// Reads reports and the leader dashboard (`Permission::ReadReports`).
+    pub can_reports: bool,
 }
 
 impl Base {
@@ -78,6 +81,7 @@ impl Base {
             reports: auth.is_some_and(|a| {
                 a.actor.can(Permission::ReadReports) || a.actor.scope.is_department()
             }),
+            can_reports: auth.is_some_and(|a| a.actor.can(Permission::ReadReports)),
         }
     }
 
@@ -158,6 +162,7 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             kb_editor: false,
             kb_reports: false,
             reports: false,
+            can_reports: false,
         },
         status: status.as_u16(),
         detail: super::problem::detail_of(&e),

@@ -1,0 +1,221 @@
+// Hotline: the leader dashboard and the wallboard update in place.
+// `/events/dashboard` sends "changed" (at most every 2 s) when tickets
+// change; the page then re-reads GET /api/v1/reports/dashboard and writes
+// the numbers and lists. Text goes in with textContent only. The wallboard
+// also shows a clock, and F toggles the browser's full screen.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-dashboard]");
+  if (!root) return;
+  var wall = root.hasAttribute("data-wall");
+
+  function get(obj, path) {
+    return path.split(".").reduce(function (o, k) { return o == null ? o : o[k]; }, obj);
+  }
+  function pct(f) {
+    if (f.den === null || f.den === undefined) return String(f.num);
+    if (f.den === 0) return "—";
+    return (f.num / f.den * 100).toFixed(1) + "%";
+  }
+  function change(v) {
+    var d = v.change.delta;
+    if (d === null || d === undefined) return "—";
+    var sign = d > 0 ? "+" : "";
+    if (v.current.den !== null && v.current.den !== undefined) return sign + d.toFixed(1) + " 个百分点";
+    var p = v.change.percent;
+    return sign + d.toFixed(0) + (p === null || p === undefined ? "" : " (" + (p > 0 ? "+" : "") + p.toFixed(1) + "%)");
+  }
+  var BAD_UP = { yellow_cards: 1, red_cards: 1, reopen_rate: 1, return_rate: 1 };
+  function trend(v) {
+    var d = v.change.delta;
+    if (!d) return "flat";
+    var up = d > 0;
+    var good = BAD_UP[v.kpi] ? !up : up;
+    return (up ? "up " : "down ") + (good ? "good" : "bad");
+  }
+  function minutes(m) {
+    if (m < 60) return m + " 分钟";
+    if (m < 48 * 60) return Math.floor(m / 60) + " 小时 " + (m % 60) + " 分";
+    return Math.floor(m / 1440) + " 天 " + Math.floor(m % 1440 / 60) + " 小时";
+  }
+  function setText(el, text) {
+    text = String(text);
+    if (el.textContent !== text) {
+      el.textContent = text;
+      el.classList.remove("flash");
+      void el.offsetWidth; // restart the highlight
+      el.classList.add("flash");
+    }
+  }
+  function cell(tr, text, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    td.textContent = text;
+    tr.appendChild(td);
+    return td;
+  }
+  var COLS = {
+    link: function (tr, e) {
+      var td = cell(tr, "");
+      var a = document.createElement("a");
+      a.href = "/tickets/" + encodeURIComponent(e.number);
+      a.textContent = e.number;
+      td.appendChild(a);
+    },
+    number: function (tr, e) { cell(tr, e.number); },
+    title: function (tr, e) { cell(tr, e.title, "t"); },
+    unit: function (tr, e) { cell(tr, e.unit, "t"); },
+    dispatched_at: function (tr, e) { cell(tr, e.dispatched_at); },
+    minutes: function (tr, e) { cell(tr, minutes(e.minutes), "num"); },
+    overdue: function (tr, u) { cell(tr, u.overdue, "num"); },
+    yellow: function (tr, u) { cell(tr, u.yellow, "num"); },
+    red: function (tr, u) { cell(tr, u.red, "num"); }
+  };
+
+  function apply(d) {
+    root.querySelectorAll("[data-k]").forEach(function (el) {
+      var v = get(d, el.getAttribute("data-k"));
+      if (v !== undefined && v !== null) setText(el, v);
+    });
+    root.querySelectorAll("[data-kpi]").forEach(function (el) {
+      var v = (d.kpis || []).filter(function (k) { return k.kpi === el.getAttribute("data-kpi"); })[0];
+      if (!v) return;
+      var rate = v.current.den !== null && v.current.den !== undefined;
+      var q = function (s) { return el.querySelector(s); };
+      if (q(".v")) setText(q(".v"), rate ? pct(v.current) : v.current.num);
+      if (q(".p")) setText(q(".p"), rate ? pct(v.previous) : v.previous.num);
+      if (q(".c")) setText(q(".c"), change(v));
+      var chg = q(".chg");
+      if (chg) chg.className = "chg " + trend(v);
+    });
+    root.querySelectorAll("[data-counts]").forEach(function (el) {
+      (get(d, el.getAttribute("data-counts")) || []).forEach(function (c) {
+        var row = el.querySelector('[data-key="' + c.key + '"] .n');
+        if (row) setText(row, c.count);
+      });
+    });
+    root.querySelectorAll("[data-bars]").forEach(function (el) {
+      var list = get(d, el.getAttribute("data-bars")) || [];
+      var max = list.reduce(function (m, c) { return Math.max(m, c.count); }, 0);
+      list.forEach(function (c) {
+        var li = el.querySelector('[data-key="' + c.key + '"]');
+        if (!li) return;
+        setText(li.querySelector(".n"), c.count);
+        li.querySelector(".bar i").style.width = (max > 0 ? c.count / max * 100 : 0).toFixed(1) + "%";
+      });
+    });
+    root.querySelectorAll("[data-rows]").forEach(function (table) {
+      var key = table.getAttribute("data-rows");
+      var list = get(d, key) || [];
+      var limit = parseInt(table.getAttribute("data-limit") || "0", 10);
+      if (limit > 0) list = list.slice(0, limit);
+      var cols = table.getAttribute("data-cols").split(",");
+      var body = document.createElement("tbody");
+      list.forEach(function (item) {
+        var tr = document.createElement("tr");
+        cols.forEach(function (c) { COLS[c](tr, item); });
+        body.appendChild(tr);
+      });
+      table.replaceChild(body, table.querySelector("tbody"));
+      table.hidden = list.length === 0;
+      var empty = root.querySelector('[data-empty="' + key + '"]');
+      if (empty) empty.hidden = list.length > 0;
+    });
+    var spikes = document.getElementById("spikes");
+    if (spikes) {
+      var ul = spikes.querySelector("[data-list]");
+      var s = d.spikes || [];
+      ul.textContent = s.map(function (x) {
+        return x.district + " " + x.street + " · " + x.category + "：" + x.count;
+      }).join("；");
+      spikes.hidden = s.length === 0;
+    }
+  }
+
+  // Server-rendered charts (dashboard page): swap them from a fresh copy
+  // of the page.
+  function refreshCharts() {
+    var slots = root.querySelectorAll("[data-slot]");
+    if (slots.length === 0) return;
+    fetch(location.pathname, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : ""; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        slots.forEach(function (slot) {
+          var fresh = doc.querySelector('[data-slot="' + slot.getAttribute("data-slot") + '"]');
+          if (fresh) slot.replaceChildren.apply(slot, Array.prototype.slice.call(fresh.childNodes));
+        });
+      })
+      .catch(function () {});
+  }
+
+  var loading = false, again = false;
+  function reload() {
+    if (loading) { again = true; return; }
+    loading = true;
+    fetch(root.getAttribute("data-api"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (d) { apply(d); root.setAttribute("data-loaded", d.generated_at); }
+        refreshCharts();
+      })
+      .catch(function () {})
+      .then(function () {
+        loading = false;
+        if (again) { again = false; reload(); }
+      });
+  }
+
+  var status = root.querySelector("[data-live-status]");
+  var liveText = status ? status.textContent : "";
+  function connect() {
+    if (!window.EventSource) return;
+    var es = new EventSource(root.getAttribute("data-events"));
+    es.addEventListener("changed", reload);
+    es.addEventListener("open", function () {
+      if (status) { status.textContent = liveText; status.classList.remove("off"); }
+    });
+    es.addEventListener("error", function () {
+      if (status) { status.textContent = status.getAttribute("data-offline"); status.classList.add("off"); }
+      // The browser reconnects by itself; re-read once it does, in case
+      // something changed while the stream was down.
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+    });
+  }
+  connect();
+  // A slow safety net: deadlines pass and minutes grow without any event.
+  setInterval(reload, 60000);
+
+  if (wall) {
+    var clock = document.getElementById("clock");
+    var date = document.getElementById("clock-date");
+    // The center's time, whatever the zone of the PC driving the TV.
+    var zone = root.getAttribute("data-tz") || undefined;
+    var fmt;
+    try {
+      fmt = new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    } catch (e) {
+      fmt = new Intl.DateTimeFormat("en-CA", { hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    }
+    var tick = function () {
+      var p = {};
+      fmt.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
+      if (clock) clock.textContent = p.hour + ":" + p.minute + ":" + p.second;
+      if (date) date.textContent = p.year + "-" + p.month + "-" + p.day;
+    };
+    tick();
+    setInterval(tick, 1000);
+    document.addEventListener("keydown", function (e) {
+      if ((e.key === "f" || e.key === "F") && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        if (document.fullscreenElement) {
+          document.exitFullscreen();
+        } else if (document.documentElement.requestFullscreen) {
+          document.documentElement.requestFullscreen().catch(function () {});
+        }
+      }
+    });
+  }
+})();
