@@ -36,6 +36,9 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("bulletins.headline", "主要指标", "Headline figures"),
     ("bulletins.trend", "受理量趋势", "Intake trend"),
     ("bulletins.data", "数据", "Data"),
+    ("bulletins.show_data", "查看数据表", "Show the figures"),
+    ("bulletins.previous", "上期", "Previous"),
+    ("bulletins.none_rows", "无", "None"),
     (
         "bulletins.channels",
         "受理渠道与诉求类型",

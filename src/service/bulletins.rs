@@ -604,7 +604,10 @@ impl Services {
         let mut c: HashMap<String, u64> = HashMap::new();
         let mut p: HashMap<String, u64> = HashMap::new();
         for (id, n) in &ids {
-            if let Some(w) = names.get(id) {
+            // Counted under an older stop list: still not a hot word.
+            if let Some(w) = names.get(id)
+                && crate::domain::bulletin::is_countable(w)
+            {
                 c.insert(w.clone(), *n);
                 p.insert(w.clone(), old.get(id).copied().unwrap_or(0));
             }

@@ -140,6 +140,37 @@ struct Section {
     tables: Vec<Table>,
     /// Shown under the tables (the ranking placeholder), or "".
     empty_key: &'static str,
+    /// Tables one under the other at full width (long lists), instead of
+    /// side by side.
+    stack: bool,
+    /// The tables only behind a "show the figures" toggle (the chart says
+    /// it all; they are in the export), and not printed.
+    collapse: bool,
+    /// Figures shown as tiles instead of the tables (the headline).
+    tiles: Vec<Tile>,
+}
+
+/// One headline figure: this period, the previous one and the change.
+struct Tile {
+    label: String,
+    value: String,
+    previous: String,
+    change: Cell,
+}
+
+fn tiles_of(t: &Table) -> Vec<Tile> {
+    t.rows
+        .iter()
+        .map(|r| {
+            let at = |i: usize| r.get(i).map(text).unwrap_or_default();
+            Tile {
+                label: at(0),
+                value: at(1),
+                previous: at(2),
+                change: r.get(3).cloned().unwrap_or(Cell::Change(None)),
+            }
+        })
+        .collect()
 }
 
 struct View {
@@ -226,20 +257,24 @@ fn view(b: Bulletin) -> View {
         chart,
         tables,
         empty_key: "",
+        stack: false,
+        collapse: false,
+        tiles: vec![],
     };
     let mut sections = vec![
-        sec(
-            "headline",
-            "bulletins.headline",
-            String::new(),
-            vec![b.headline.clone()],
-        ),
-        sec(
-            "trend",
-            "bulletins.trend",
-            trend_chart,
-            vec![b.trend.clone()],
-        ),
+        Section {
+            tiles: tiles_of(&b.headline),
+            ..sec("headline", "bulletins.headline", String::new(), vec![])
+        },
+        Section {
+            collapse: true,
+            ..sec(
+                "trend",
+                "bulletins.trend",
+                trend_chart,
+                vec![b.trend.clone()],
+            )
+        },
         sec(
             "channels",
             "bulletins.channels",
@@ -275,12 +310,15 @@ fn view(b: Bulletin) -> View {
                 vec![spikes_table(&b.spikes)],
             )
         },
-        sec(
-            "difficult",
-            "bulletins.difficult",
-            String::new(),
-            vec![b.difficult_summary.clone(), difficult_table(&b.difficult)],
-        ),
+        Section {
+            stack: true,
+            ..sec(
+                "difficult",
+                "bulletins.difficult",
+                String::new(),
+                vec![b.difficult_summary.clone(), difficult_table(&b.difficult)],
+            )
+        },
     ];
     let mut units = sec(
         "units",
@@ -315,6 +353,14 @@ impl BulletinPage {
             Cell::Change(Some(v)) if *v > 0.0 => "num up",
             Cell::Change(Some(v)) if *v < 0.0 => "num down",
             c if c.is_numeric() => "num",
+            _ => "",
+        }
+    }
+
+    /// A column heading is right-aligned over numbers (by its first row).
+    fn th_class(&self, t: &Table, i: &usize) -> &'static str {
+        match t.rows.first().and_then(|r| r.get(*i)) {
+            Some(c) if c.is_numeric() => "num",
             _ => "",
         }
     }
