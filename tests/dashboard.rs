@@ -1022,11 +1022,12 @@ fn bench_dashboard_1m() {
         oc.entries
     );
     println!(
-        "| — of which open/overdue/emergencies from the indexes | {:.1} | {:.1} | {:.1} | {} units |",
+        "| — of which open/overdue/emergencies from the indexes | {:.1} | {:.1} | {:.1} | {} units; {} records awaiting sign-for checked for emergencies |",
         open_t.0,
         open_t.1,
         open_t.2,
-        units.len()
+        units.len(),
+        oc.decoded
     );
     println!(
         "| dashboard, department user ({}) | {:.1} | {:.1} | {:.1} | open {}, overdue {} |",
