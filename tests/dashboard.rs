@@ -745,6 +745,30 @@ async fn district_report_and_page() {
         .get(&w.leader, "/reports/districts?from=2026-02-30")
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // What the page shows exports: CSV with a BOM holding the same row,
+    // and the API's workbook.
+    assert!(html.contains("id=\"export-xlsx\""));
+    let r = app
+        .get(
+            &w.leader,
+            "/reports/districts?from=2026-09-01&to=2026-09-30&format=csv",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with(b"\xEF\xBB\xBF"));
+    let csv = String::from_utf8_lossy(&r.body[3..]).into_owned();
+    assert!(csv.contains("市南区,4,"), "{csv}");
+    let r = app
+        .get(
+            &w.leader,
+            "/api/v1/reports/districts?from=2026-09-01&to=2026-09-30&format=xlsx",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with(b"PK"), "a zip (xlsx) file");
+    let r = app.get(&w.leader, "/reports/districts?format=pdf").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
 const FIXTURE: &str = include_str!("fixtures/districts.geojson");

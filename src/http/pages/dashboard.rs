@@ -399,6 +399,8 @@ impl DistrictsPage {
 pub struct RangeParams {
     from: Option<String>,
     to: Option<String>,
+    /// `xlsx` or `csv`: the page's tables as a file.
+    format: Option<String>,
 }
 
 /// The choropleth of a report on stored boundaries.
@@ -447,9 +449,16 @@ pub async fn districts(
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();
+    let format = match q.format.as_deref() {
+        Some(f) if !f.trim().is_empty() => {
+            crate::http::export::format_of(Some(f), &headers).page(&l)?
+        }
+        _ => crate::http::export::Format::Html,
+    };
+    let (from, to) = (q.from.clone(), q.to.clone());
     let (r, map, matching) = app
         .run(move |s| {
-            let p = s.report_period(q.from.as_deref(), q.to.as_deref())?;
+            let p = s.report_period(from.as_deref(), to.as_deref())?;
             let r = s.district_report(&actor, p)?;
             let map = s.district_map(&actor)?;
             let matching = match &map {
@@ -461,8 +470,9 @@ pub async fn districts(
         .await
         .page(&l)?;
     let tables = district_tables(&r);
-    // TODO(export): offer `?format=xlsx|csv` through export::download(&tables, …)
-    // once src/http/export.rs is on main.
+    if format.is_file() {
+        return Ok(crate::http::export::download(&tables, format, "区域分析"));
+    }
     let svg = map.as_ref().map(|b| district_map_svg(&r, b));
     let bar_chart = district_bar_chart(&r);
     let matching = matching.unwrap_or_default();
