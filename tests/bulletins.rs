@@ -436,6 +436,24 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
     }
     assert!(page.matches("<svg class=\"chart\"").count() >= 4, "charts");
     assert!(page.contains("class=\"report bulletin\""));
+    // The page exports its tables: the preview live, an issued one as
+    // archived.
+    assert!(page.contains("id=\"export-xlsx\""));
+    for path in [
+        "/reports/bulletins/preview?kind=monthly&format=xlsx".to_string(),
+        format!("/reports/bulletins/monthly/{key}?format=xlsx"),
+    ] {
+        let r = app.get(&leader, &path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.body.starts_with(b"PK"), "{path}: an xlsx (zip) file");
+    }
+    let r = app
+        .get(
+            &leader,
+            &format!("/reports/bulletins/monthly/{key}?format=csv"),
+        )
+        .await;
+    assert!(r.body.starts_with(b"\xEF\xBB\xBF"), "CSV with a BOM");
     // Leaders see no issue button; the team lead does.
     assert!(!page.contains("id=\"issue-form\""));
     let page = app
