@@ -40,7 +40,8 @@ pub struct Period {
 /// The longest period a report covers (about three years).
 pub const MAX_DAYS: i32 = 1100;
 
-fn yyyymmdd(d: Date) -> u32 {
+/// A local date as the `YYYYMMDD` day key of the aggregates.
+pub fn yyyymmdd(d: Date) -> u32 {
     d.year() as u32 * 10000 + d.month() as u32 * 100 + d.day() as u32
 }
 

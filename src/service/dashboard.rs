@@ -14,14 +14,15 @@
 //! "intake" is what was dispatched to them: tickets are registered at the
 //! center, with no unit); everybody else is refused.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+pub(crate) use super::reports::report_scope;
 use super::{Actor, Services};
 use crate::domain::aggregate::{Counter, Counters};
+use crate::domain::kpi::yyyymmdd;
 use crate::domain::kpi::{Change, Kpi, KpiValue, Period};
-use crate::domain::permissions::{Permission, Scope};
 use crate::domain::types::{AppealType, Channel, State};
 use crate::error::{Error, Result};
 
@@ -109,23 +110,6 @@ impl Dashboard {
     pub fn kpi(&self, k: Kpi) -> Option<&KpiValue> {
         self.kpis.iter().find(|v| v.kpi == k)
     }
-}
-
-/// Who may read reports and which units they are limited to (`None`: all).
-pub(crate) fn report_scope(actor: &Actor) -> Result<Option<HashSet<u32>>> {
-    if actor.can(Permission::ReadReports) {
-        return Ok(None);
-    }
-    match (&actor.scope, actor.user.unit_id) {
-        (Scope::Units(units), Some(_)) => Ok(Some(units.clone())),
-        _ => Err(Error::Forbidden(
-            "您无权查看统计报表 (you may not read reports)".into(),
-        )),
-    }
-}
-
-fn yyyymmdd(d: jiff::civil::Date) -> u32 {
-    d.year() as u32 * 10000 + d.month() as u32 * 100 + d.day() as u32
 }
 
 fn sum_days(days: &BTreeMap<u32, Counters>, p: &Period) -> Counters {

@@ -26,6 +26,21 @@ use crate::domain::permissions::{Permission, Scope};
 use crate::domain::types::{AppealType, Channel};
 use crate::error::{Error, Result};
 
+/// Whose figures `actor` may read: `None` for everything (readers of
+/// reports), or their own units with sub-units (department users);
+/// anybody else is refused.
+pub(crate) fn report_scope(actor: &Actor) -> Result<Option<HashSet<u32>>> {
+    if actor.can(Permission::ReadReports) {
+        return Ok(None);
+    }
+    match (&actor.scope, actor.user.unit_id) {
+        (Scope::Units(units), Some(_)) => Ok(Some(units.clone())),
+        _ => Err(Error::Forbidden(
+            "您无权查看统计报表 (you may not read reports)".into(),
+        )),
+    }
+}
+
 /// One filter of a report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cut {
@@ -135,19 +150,7 @@ impl Services {
         group_by: Option<&GroupBy>,
     ) -> Result<KpiReport> {
         // Who may read what: everything, or the own unit with sub-units.
-        let scope: Option<HashSet<u32>> = if actor.can(Permission::ReadReports) {
-            None
-        } else {
-            match (&actor.scope, actor.user.unit_id) {
-                (Scope::Units(units), Some(_)) => Some(units.clone()),
-                _ => {
-                    return Err(Error::Forbidden(
-                        "您无权查看统计报表 (you may not read reports)".into(),
-                    ));
-                }
-            }
-        };
-        self.kpis_within(scope, period, cut, group_by)
+        self.kpis_within(report_scope(actor)?, period, cut, group_by)
     }
 
     /// [`Services::kpis`] limited to the units of `scope` (`None`: all)
