@@ -27,7 +27,7 @@ use crate::http::AppState;
 use crate::http::api::bulletins::{parse_date, parse_kind, period_of};
 use crate::http::auth::PageAuth;
 use crate::http::charts::{self, Bar, Series, Unit};
-use crate::http::export::Format;
+use crate::http::export;
 use crate::service::bulletins::{Bulletin, IssuedItem, difficult_table, spikes_table};
 use crate::service::table::{Cell, Table};
 
@@ -103,15 +103,6 @@ pub struct KindQuery {
 #[derive(Deserialize)]
 pub struct FormatQuery {
     format: Option<String>,
-}
-
-/// The file format asked for by `?format=` (none: the page).
-fn file_format(f: Option<&str>, headers: &HeaderMap) -> crate::error::Result<Option<Format>> {
-    match f.filter(|f| !f.trim().is_empty()) {
-        Some(f) => Ok(Some(crate::http::export::format_of(Some(f), headers)?))
-            .map(|o| o.filter(|f: &Format| f.is_file())),
-        None => Ok(None),
-    }
 }
 
 fn kind_or_default(k: Option<&str>) -> Result<BulletinKind, crate::error::Error> {
@@ -395,15 +386,16 @@ pub async fn preview(
     let kind = kind_or_default(q.kind.as_deref()).page(&l)?;
     let today = app.svc.now().to_zoned(app.svc.dir().settings.tz()).date();
     let period = period_of(kind, q.from.as_deref(), None, today).page(&l)?;
-    let format = file_format(q.format.as_deref(), &headers).page(&l)?;
+    // Only `?format=` asks a page for a file (browsers accept text/html).
+    let format = export::format_of(q.format.as_deref(), &HeaderMap::new()).page(&l)?;
     let actor = auth.0.actor.clone();
     let b = app
         .run(move |s| s.bulletin(&actor, kind, period))
         .await
         .page(&l)?;
-    if let Some(f) = format {
+    if format.is_file() {
         let stem = format!("{}-{}", kind.label_zh(), b.key);
-        return Ok(crate::http::export::download(&b.tables(), f, &stem));
+        return Ok(export::download(&b.tables(), format, &stem));
     }
     let export_base = format!(
         "/reports/bulletins/preview?kind={}&from={}&",
@@ -432,20 +424,17 @@ pub async fn issued(
 ) -> PageResult {
     let l = lang(&headers);
     let kind = parse_kind(&kind).page(&l)?;
-    let format = file_format(q.format.as_deref(), &headers).page(&l)?;
+    // Only `?format=` asks a page for a file (browsers accept text/html).
+    let format = export::format_of(q.format.as_deref(), &HeaderMap::new()).page(&l)?;
     let actor = auth.0.actor.clone();
     let i = app
         .run(move |s| s.issued_bulletin(&actor, kind, &key))
         .await
         .page(&l)?;
     // The archived tables, exactly as issued.
-    if let Some(f) = format {
+    if format.is_file() {
         let stem = format!("{}-{}", kind.label_zh(), i.bulletin.key);
-        return Ok(crate::http::export::download(
-            &i.bulletin.tables(),
-            f,
-            &stem,
-        ));
+        return Ok(export::download(&i.bulletin.tables(), format, &stem));
     }
     let export_base = format!("/reports/bulletins/{}/{}?", kind.as_str(), i.bulletin.key);
     Ok(render(&BulletinPage {

@@ -449,12 +449,8 @@ pub async fn districts(
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();
-    let format = match q.format.as_deref() {
-        Some(f) if !f.trim().is_empty() => {
-            crate::http::export::format_of(Some(f), &headers).page(&l)?
-        }
-        _ => crate::http::export::Format::Html,
-    };
+    // Only `?format=` asks a page for a file (browsers accept text/html).
+    let format = crate::http::export::format_of(q.format.as_deref(), &HeaderMap::new()).page(&l)?;
     let (from, to) = (q.from.clone(), q.to.clone());
     let (r, map, matching) = app
         .run(move |s| {
