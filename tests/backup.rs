@@ -313,6 +313,14 @@ fn backup_then_restore_gives_back_everything() {
     );
     // Only the finished file is in the target: no temporary left over.
     assert_eq!(names_in(&usb), vec![name.clone()]);
+    // Nor the spool the snapshot went through, in the data dir.
+    assert!(
+        names_in(&data)
+            .iter()
+            .all(|n| !n.starts_with(".backup-spool")),
+        "{:?}",
+        names_in(&data)
+    );
     let m = &done.manifest;
     assert_eq!(m.format, "hotline-backup");
     assert_eq!(m.schema_version, CURRENT);
@@ -1483,7 +1491,9 @@ fn bench_backup_1m() {
         return;
     };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "info,hotline::backup=debug",
+        ))
         .try_init();
     // HOTLINE_BENCH_TARGET: where to write (default beside the data dir, on
     // the same disk: the worst case for users' latency).
@@ -1564,7 +1574,13 @@ fn bench_backup_1m() {
         )
         .unwrap();
     };
-    // Latency of registrations (4 clients) without, then with a backup.
+    // Latency of registrations (4 clients, each pausing HOTLINE_BENCH_PAUSE_MS
+    // between two, default 20: ~180 a second, far above any real center's
+    // peak) without, then with a backup.
+    let pause_ms: u64 = std::env::var("HOTLINE_BENCH_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let measure = |with_backup: bool| -> (Vec<f64>, Option<backup::BackupDone>) {
         let stop = AtomicBool::new(false);
         let n = AtomicU64::new(0);
@@ -1588,7 +1604,7 @@ fn bench_backup_1m() {
                             }
                             n.fetch_add(1, Ordering::Relaxed);
                             i += 1;
-                            std::thread::sleep(Duration::from_millis(20));
+                            std::thread::sleep(Duration::from_millis(pause_ms));
                         }
                         lat
                     })
@@ -1621,6 +1637,7 @@ fn bench_backup_1m() {
         pct(&base, 0.99),
         base.last().unwrap()
     );
+    let size_before = svc.store.file_size();
     let (during, done) = measure(true);
     let done = done.unwrap();
     eprintln!(
@@ -1631,12 +1648,13 @@ fn bench_backup_1m() {
         during.last().unwrap()
     );
     eprintln!(
-        "backup: {:.1}s, {:.0} MB ({} tickets, {} events, {} attachments), database file {:.0} MB",
+        "backup: {:.1}s, {:.0} MB ({} tickets, {} events, {} attachments), database file {:.0} MB before, {:.0} MB after",
         done.seconds,
         done.size as f64 / 1e6,
         done.manifest.counts.tickets,
         done.manifest.counts.events,
         done.manifest.counts.attachments,
+        size_before as f64 / 1e6,
         svc.store.file_size() as f64 / 1e6
     );
     drop(svc);

@@ -473,7 +473,7 @@ fn write_error_kind(target: &Path, kind: io::ErrorKind, e: &str) -> BackupError 
 }
 
 /// A writer that counts bytes (its position in the file) and can pretend
-/// the disk is full; starts writeback every 32 MiB.
+/// the disk is full; keeps the disk queue short (`snapshot::write_behind`).
 struct Counted {
     inner: BufWriter<File>,
     written: u64,
@@ -501,7 +501,7 @@ impl Write for Counted {
         if self.unflushed >= snapshot::WRITEBACK_EVERY {
             self.unflushed = 0;
             self.inner.flush()?;
-            snapshot::start_writeback(self.inner.get_ref());
+            snapshot::write_behind(self.inner.get_ref());
         }
         Ok(n)
     }
@@ -708,7 +708,7 @@ pub fn pack(input: &PackInput, to: &Path, opts: &Options) -> Result<BackupDone> 
     //    gets its name.
     phase(3);
     let written = started.elapsed();
-    let verified = verify(&tmp_path).map_err(|e| {
+    let verified = verify_gently(&tmp_path).map_err(|e| {
         BackupError::Target(format!(
             "写入后读回校验失败，目标磁盘可能有问题，备份未保存 (the file read back from {} does not verify; the drive may be faulty; nothing was kept): {e}",
             to.display()
@@ -896,6 +896,21 @@ pub fn sync_dir(dir: &Path) {
     let _ = dir;
 }
 
+/// Turns off the kernel's read-ahead for `file` (Linux); elsewhere nothing.
+fn no_read_ahead(file: &File) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: posix_fadvise only gives the kernel a hint about an open
+        // descriptor that this function borrows; it touches no memory.
+        unsafe {
+            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_RANDOM);
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = file;
+}
+
 /// Drops a flushed file's pages from the cache, so that reading it back
 /// reads the device (a fake-capacity USB stick shows up here).
 fn drop_cached_pages(file: &File) {
@@ -951,12 +966,27 @@ struct DbMember {
 /// program), and that the database opens and holds what the manifest
 /// counts. Reads the file once.
 pub fn verify(path: &Path) -> Result<Verified> {
+    verify_file(path, false)
+}
+
+/// [`verify`] without read-ahead (Linux): one read of `COPY_BUF` at a time
+/// reaches the disk, so that users' commits on the same disk are not
+/// queued behind megabytes of read-ahead (the deadline scheduler serves
+/// reads first). For the read-back of a backup made while the server runs.
+fn verify_gently(path: &Path) -> Result<Verified> {
+    verify_file(path, true)
+}
+
+fn verify_file(path: &Path, gently: bool) -> Result<Verified> {
     let file = File::open(path).map_err(|e| {
         refused(format!(
             "无法打开备份文件 {} (cannot open the backup file): {e}",
             path.display()
         ))
     })?;
+    if gently {
+        no_read_ahead(&file);
+    }
     let len = file.metadata().map_err(internal)?.len();
     let mut r = BufReader::with_capacity(COPY_BUF, file.try_clone().map_err(internal)?);
     let mut pos = 0u64;
