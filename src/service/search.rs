@@ -68,6 +68,35 @@ impl Search {
                 )
             }
         };
+        // An index can be whole in form but short of documents: made empty
+        // by a process that left the (background) refill to `serve` and
+        // ended first, or by a server stopped during the refill. Fewer
+        // documents than records, beyond what the outbox still holds, means
+        // it is refilled like a missing one.
+        let pending = store.search_outbox_len().map_err(Error::internal)?;
+        let short = |what: &str, have: u64, want: u64| {
+            let short = have + pending < want;
+            if short {
+                tracing::info!(
+                    index = what,
+                    reason = %format!("不完整：{have} / {want} (incomplete)"),
+                    "search index will be rebuilt"
+                );
+            }
+            short
+        };
+        let articles_ok = articles_ok
+            && !short(
+                "articles",
+                index.article_count(),
+                store.kb_article_count().map_err(Error::internal)?,
+            );
+        let tickets_ok = tickets_ok
+            && !short(
+                "tickets",
+                index.ticket_count(),
+                store.counts().map_err(Error::internal)?.tickets,
+            );
         let s = Arc::new(Search {
             index,
             tickets_ready: AtomicBool::new(tickets_ok),

@@ -826,6 +826,11 @@ impl Store {
 
     // ---------------------------------------------------------- outbox
 
+    /// How many search index updates are pending.
+    pub fn search_outbox_len(&self) -> Result<u64> {
+        Ok(self.read()?.open_table(SEARCH_OUTBOX)?.len()?)
+    }
+
     /// The oldest pending search index updates.
     pub fn search_outbox_pending(&self, limit: usize) -> Result<Vec<(u64, OutboxEntry)>> {
         let r = self.read()?;
