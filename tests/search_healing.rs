@@ -182,3 +182,70 @@ fn changes_committed_before_a_crash_reach_the_index_and_damage_is_rebuilt() {
     drop(svc);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A search reads its own writes even while the background sync is busy
+/// with them: it waits for that sync instead of searching before it lands.
+#[test]
+fn a_search_sees_a_ticket_the_background_sync_is_indexing() {
+    let dir = temp("race");
+    let svc = services(&dir);
+    let admin = svc.setup("admin", "admin-password-1", "管理员").unwrap();
+    let admin = Actor::new(admin, &svc.dir());
+    svc.create_category(
+        &admin,
+        NewCategory {
+            code: "01".into(),
+            name: "供水".into(),
+            parent_code: None,
+            default_unit_id: None,
+        },
+    )
+    .unwrap();
+    svc.create_user(
+        &admin,
+        NewUser {
+            username: "op".into(),
+            password: "password1".into(),
+            display_name: "话务员".into(),
+            roles: vec![Role::Operator],
+            unit_id: None,
+        },
+    )
+    .unwrap();
+    let (_, op) = actors(&svc);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    // Stops the syncing thread however the loop below ends (a failed
+    // assertion included), so that the scope can end.
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|s| {
+        // The server's search thread, syncing as fast as it can.
+        s.spawn(|| {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                svc.search.sync(&svc.store, true).unwrap();
+            }
+        });
+        let _stop = Stop(&stop);
+        for i in 0..40 {
+            let word = format!("暗号{i:03}x");
+            svc.register(
+                &op,
+                NewTicket {
+                    caller_phone: "13800000001".into(),
+                    appeal_type: "complaint".into(),
+                    category_code: "01".into(),
+                    content: format!("小区停水 {word}"),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(found_tickets(&svc, &op, &word), 1, "ticket {i} not found");
+        }
+    });
+    drop(svc);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,6 +28,10 @@ use crate::store::kb::OutboxKind;
 /// rebuild runs in the background.
 pub const REBUILD_INLINE_MAX: u64 = 20_000;
 
+/// How long a search waits for a sync in progress before it searches
+/// what the index has.
+const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The index and what is known about its freshness.
 pub struct Search {
     pub index: SearchIndex,
@@ -194,15 +198,26 @@ impl Search {
     }
 
     /// Indexes the pending outbox rows and commits. `wait`: block while a
-    /// rebuild runs (the background task); otherwise return at once.
+    /// rebuild runs (the background task). Otherwise (a search reading its
+    /// own writes) wait up to a second for a sync already in progress —
+    /// it may hold the very change the search must see — but never for a
+    /// rebuild.
     pub fn sync(&self, store: &Store, wait: bool) -> Result<usize> {
         let _w = if wait {
             self.writing.lock().unwrap_or_else(|p| p.into_inner())
         } else {
-            match self.writing.try_lock() {
-                Ok(g) => g,
-                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => return Ok(0),
+            let deadline = std::time::Instant::now() + SYNC_WAIT;
+            loop {
+                match self.writing.try_lock() {
+                    Ok(g) => break g,
+                    Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        if !self.tickets_ready() || std::time::Instant::now() >= deadline {
+                            return Ok(0);
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                    }
+                }
             }
         };
         let mut total = 0;
