@@ -24,6 +24,33 @@ fn services(dir: &Path) -> Services {
     hotline::open_services(&cfg).unwrap()
 }
 
+/// An administrator, one category (01 供水) and an operator "op".
+fn set_up(svc: &Services) {
+    let admin = svc.setup("admin", "admin-password-1", "管理员").unwrap();
+    let admin = Actor::new(admin, &svc.dir());
+    svc.create_category(
+        &admin,
+        NewCategory {
+            code: "01".into(),
+            name: "供水".into(),
+            parent_code: None,
+            default_unit_id: None,
+        },
+    )
+    .unwrap();
+    svc.create_user(
+        &admin,
+        NewUser {
+            username: "op".into(),
+            password: "password1".into(),
+            display_name: "话务员".into(),
+            roles: vec![Role::Operator],
+            unit_id: None,
+        },
+    )
+    .unwrap();
+}
+
 fn actors(svc: &Services) -> (Actor, Actor) {
     let admin = svc.store.user_by_name("admin").unwrap().unwrap();
     let op = svc.store.user_by_name("op").unwrap().unwrap();
@@ -66,29 +93,7 @@ fn changes_committed_before_a_crash_reach_the_index_and_damage_is_rebuilt() {
     let dir = temp("crash");
     {
         let svc = services(&dir);
-        let admin = svc.setup("admin", "admin-password-1", "管理员").unwrap();
-        let admin = Actor::new(admin, &svc.dir());
-        svc.create_category(
-            &admin,
-            NewCategory {
-                code: "01".into(),
-                name: "供水".into(),
-                parent_code: None,
-                default_unit_id: None,
-            },
-        )
-        .unwrap();
-        svc.create_user(
-            &admin,
-            NewUser {
-                username: "op".into(),
-                password: "password1".into(),
-                display_name: "话务员".into(),
-                roles: vec![Role::Operator],
-                unit_id: None,
-            },
-        )
-        .unwrap();
+        set_up(&svc);
         let (admin, op) = actors(&svc);
         svc.register(
             &op,
@@ -189,29 +194,7 @@ fn changes_committed_before_a_crash_reach_the_index_and_damage_is_rebuilt() {
 fn a_search_sees_a_ticket_the_background_sync_is_indexing() {
     let dir = temp("race");
     let svc = services(&dir);
-    let admin = svc.setup("admin", "admin-password-1", "管理员").unwrap();
-    let admin = Actor::new(admin, &svc.dir());
-    svc.create_category(
-        &admin,
-        NewCategory {
-            code: "01".into(),
-            name: "供水".into(),
-            parent_code: None,
-            default_unit_id: None,
-        },
-    )
-    .unwrap();
-    svc.create_user(
-        &admin,
-        NewUser {
-            username: "op".into(),
-            password: "password1".into(),
-            display_name: "话务员".into(),
-            roles: vec![Role::Operator],
-            unit_id: None,
-        },
-    )
-    .unwrap();
+    set_up(&svc);
     let (_, op) = actors(&svc);
     let stop = std::sync::atomic::AtomicBool::new(false);
     // Stops the syncing thread however the loop below ends (a failed

@@ -899,14 +899,7 @@ pub fn sync_dir(dir: &Path) {
 /// Turns off the kernel's read-ahead for `file` (Linux); elsewhere nothing.
 fn no_read_ahead(file: &File) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: posix_fadvise only gives the kernel a hint about an open
-        // descriptor that this function borrows; it touches no memory.
-        unsafe {
-            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_RANDOM);
-        }
-    }
+    advise(file, libc::POSIX_FADV_RANDOM);
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = file;
 }
@@ -915,16 +908,19 @@ fn no_read_ahead(file: &File) {
 /// reads the device (a fake-capacity USB stick shows up here).
 fn drop_cached_pages(file: &File) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: posix_fadvise only gives the kernel a hint about an open
-        // descriptor that this function borrows; it touches no memory.
-        unsafe {
-            libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
-        }
-    }
+    advise(file, libc::POSIX_FADV_DONTNEED);
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     let _ = file;
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn advise(file: &File, advice: libc::c_int) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: posix_fadvise only gives the kernel a hint about an open
+    // descriptor that this function borrows; it touches no memory.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, advice);
+    }
 }
 
 // ------------------------------------------------------------------ verify

@@ -322,10 +322,10 @@ impl SpoolReader {
     }
 }
 
-/// A spool file in `dir`, removed from the directory at once where the
-/// system allows (Unix: the open handles keep it), otherwise when the
-/// returned guard drops.
-fn spool_file(dir: &Path) -> Result<(File, File, SpoolGuard)> {
+/// The two ends of a spool file in `dir`, removed from the directory at
+/// once where the system allows (Unix: the open handles keep it),
+/// otherwise when the returned guard drops.
+fn spool(dir: &Path) -> Result<(SpoolWriter, SpoolReader, SpoolGuard)> {
     // Left over by a crash (Windows keeps open files listed).
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
@@ -354,7 +354,22 @@ fn spool_file(dir: &Path) -> Result<(File, File, SpoolGuard)> {
     let guard = SpoolGuard(path);
     #[cfg(unix)]
     let _ = std::fs::remove_file(&guard.0);
-    Ok((w, r, guard))
+    let shared = Arc::new(SpoolShared::default());
+    let writer = SpoolWriter {
+        file: w,
+        shared: shared.clone(),
+        buf: Vec::with_capacity(SPOOL_CHUNK + 4096),
+        at: 0,
+    };
+    let reader = SpoolReader {
+        file: r,
+        shared,
+        buf: vec![],
+        start: 0,
+        end: 0,
+        at: 0,
+    };
+    Ok((writer, reader, guard))
 }
 
 struct SpoolGuard(PathBuf);
@@ -544,22 +559,7 @@ impl Store {
             .set_cache_size(COPY_CACHE)
             .create_with_backend(backend)?;
         let dir = self.path().parent().unwrap_or(Path::new("."));
-        let (wf, rf, _guard) = spool_file(dir)?;
-        let shared = Arc::new(SpoolShared::default());
-        let mut writer = SpoolWriter {
-            file: wf,
-            shared: shared.clone(),
-            buf: Vec::with_capacity(SPOOL_CHUNK + 4096),
-            at: 0,
-        };
-        let mut reader = SpoolReader {
-            file: rf,
-            shared,
-            buf: vec![],
-            start: 0,
-            end: 0,
-            at: 0,
-        };
+        let (mut writer, mut reader, _guard) = spool(dir)?;
         std::thread::scope(|scope| {
             // Reads the snapshot into the spool, then ends the read
             // transaction: from then on users' commits free pages again.
@@ -803,26 +803,6 @@ pub fn facts_in_slice(slice: Slice) -> Result<DbFacts> {
 mod tests {
     use super::*;
 
-    fn spool_pair(dir: &Path) -> (SpoolWriter, SpoolReader, SpoolGuard) {
-        let (wf, rf, guard) = spool_file(dir).unwrap();
-        let shared = Arc::new(SpoolShared::default());
-        let w = SpoolWriter {
-            file: wf,
-            shared: shared.clone(),
-            buf: vec![],
-            at: 0,
-        };
-        let r = SpoolReader {
-            file: rf,
-            shared,
-            buf: vec![],
-            start: 0,
-            end: 0,
-            at: 0,
-        };
-        (w, r, guard)
-    }
-
     /// Rows of any size come out of the spool as they went in, table by
     /// table, while the writing side is still going; an absent table stays
     /// absent; nothing is left in the folder.
@@ -830,7 +810,7 @@ mod tests {
     fn spool_hands_over_rows_while_being_written() {
         let dir = std::env::temp_dir().join(format!("hotline-spool-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (mut w, mut r, guard) = spool_pair(&dir);
+        let (mut w, mut r, guard) = spool(&dir).unwrap();
         let big = vec![7u8; 3 * SPOOL_CHUNK + 5];
         let rows: Vec<(Vec<u8>, Vec<u8>)> = (0..20_000u32)
             .map(|i| {
@@ -877,11 +857,11 @@ mod tests {
     fn either_side_failing_stops_the_other() {
         let dir = std::env::temp_dir().join(format!("hotline-spool-fail-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (mut w, r, _g) = spool_pair(&dir);
+        let (mut w, r, _g) = spool(&dir).unwrap();
         drop(r);
         w.row(b"k", b"v").unwrap();
         assert!(w.flush().is_err());
-        let (w, mut r, _g2) = spool_pair(&dir);
+        let (w, mut r, _g2) = spool(&dir).unwrap();
         w.finish(Err(StoreError::Db("disk read failed".into())));
         let e = r.table_present().unwrap_err().to_string();
         assert!(e.contains("disk read failed"), "{e}");
