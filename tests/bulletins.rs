@@ -3,169 +3,26 @@
 //! the schedule's catch-up driven with explicit instants, word counts and
 //! the difficult-case index equal to a recount, and bad input never a 500.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use hotline::domain::bulletin::BulletinKind;
 use hotline::domain::ticket::TicketNo;
-use hotline::service::Services;
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-const PW: &str = "demo-pass-1";
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn ctype(&self) -> String {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    }
-}
-
-#[derive(Clone, Default)]
-struct Who {
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-struct App {
-    router: axum::Router,
-    svc: Arc<Services>,
-    today: jiff::civil::Date,
-    _dir: TempDir,
-}
+#[path = "support/app.rs"]
+mod app;
+use app::{App, Resp, Who};
 
 impl App {
     /// A data dir with 1,500 demo tickets over the three months before now.
     fn new(tag: &str) -> App {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "hotline-test-bul-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        let cfg = hotline::config::Config::resolve(Some(p.clone()), None, false, false).unwrap();
-        let svc = hotline::open_services(&cfg).unwrap();
-        let opts = hotline::demo::DemoOptions {
-            tickets: 1_500,
-            password: PW.into(),
-            seed: 7,
-            months: 3,
-        };
-        hotline::demo::generate(&svc.store, &opts, jiff::Timestamp::now(), &mut |_, _| {}).unwrap();
-        svc.reload().unwrap();
-        let today = svc.now().to_zoned(svc.dir().settings.tz()).date();
-        let state = hotline::http::AppState::new(svc, false);
-        let svc = state.svc.clone();
-        App {
-            router: hotline::build_app(state),
-            svc,
-            today,
-            _dir: TempDir(p),
-        }
-    }
-
-    async fn send(&self, mut req: Request<Body>) -> Resp {
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 5555))));
-        let r = self.router.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(&self, who: &Who, method: &str, path: &str, body: Option<Value>) -> Resp {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(c) = &who.cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        if let Some(c) = &who.csrf {
-            b = b.header("x-csrf-token", c);
-        }
-        let req = match body {
-            Some(v) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(v.to_string()))
-                .unwrap(),
-            None => b.body(Body::empty()).unwrap(),
-        };
-        self.send(req).await
-    }
-
-    async fn get(&self, who: &Who, path: &str) -> Resp {
-        self.call(who, "GET", path, None).await
-    }
-
-    async fn form(&self, who: &Who, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let mut body = format!("csrf={}", who.csrf.clone().unwrap_or_default());
-        for (k, v) in fields {
-            body.push_str(&format!("&{k}={v}"));
-        }
-        let mut b = Request::builder().method("POST").uri(path);
-        if let Some(c) = &who.cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(
-            b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn login(&self, user: &str) -> Who {
-        let r = self
-            .call(
-                &Who::default(),
-                "POST",
-                "/api/v1/session",
-                Some(json!({"username": user, "password": PW})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.text());
-        let cookie = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-        Who {
-            cookie: Some(cookie.split(';').next().unwrap().to_string()),
-            csrf: Some(r.json()["csrf_token"].as_str().unwrap().to_string()),
-        }
+        App::demo(&format!("bul-{tag}"), 1_500)
     }
 
     /// The last complete period of a kind and its key.
     fn last(&self, kind: BulletinKind) -> (hotline::domain::kpi::Period, String) {
-        let p = kind.last_complete(self.today);
+        let p = kind.last_complete(self.today());
         (p, kind.key(p))
     }
 
@@ -363,7 +220,7 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
     assert_eq!(r.json()["bulletin"]["key"], key);
     assert_eq!(r.json()["issued_by"], "班长 周强");
     // The running period cannot be issued.
-    let cur = BulletinKind::Monthly.key(BulletinKind::Monthly.period_containing(app.today));
+    let cur = BulletinKind::Monthly.key(BulletinKind::Monthly.period_containing(app.today()));
     assert_problem(
         &app.call(
             &lead,
@@ -701,13 +558,13 @@ async fn the_schedule_issues_at_its_time_and_catches_up_once() {
     let svc = &app.svc;
     let tz = svc.dir().settings.tz();
     let at = |h: i8, m: i8| {
-        app.today
+        app.today()
             .at(h, m, 0, 0)
             .to_zoned(tz.clone())
             .unwrap()
             .timestamp()
     };
-    let yesterday = app.today.yesterday().unwrap();
+    let yesterday = app.today().yesterday().unwrap();
     let daily = |d: jiff::civil::Date| {
         svc.store
             .has_bulletin(BulletinKind::Daily.code(), TicketNo::day_of(d))
@@ -718,10 +575,13 @@ async fn the_schedule_issues_at_its_time_and_catches_up_once() {
     assert!(!first.is_empty());
     assert!(!daily(yesterday));
     for back in 2..=8 {
-        let d = app.today.checked_sub(jiff::Span::new().days(back)).unwrap();
+        let d = app
+            .today()
+            .checked_sub(jiff::Span::new().days(back))
+            .unwrap();
         assert!(daily(d), "{d} caught up");
     }
-    let d9 = app.today.checked_sub(jiff::Span::new().days(9)).unwrap();
+    let d9 = app.today().checked_sub(jiff::Span::new().days(9)).unwrap();
     assert!(!daily(d9), "not further back than 7 days");
     assert!(first.iter().all(|i| i.issued_by == "定时发布"));
     let kinds = |v: &[hotline::service::bulletins::IssuedItem], k: BulletinKind| {

@@ -19,113 +19,14 @@ use tower::ServiceExt;
 
 use hotline::service::Services;
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir() -> TempDir {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let p = std::env::temp_dir().join(format!(
-        "hotline-test-dash-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).unwrap();
-    TempDir(p)
-}
-
-#[derive(Clone, Default)]
-struct Who {
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn ctype(&self) -> String {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    }
-}
-
-struct App {
-    router: axum::Router,
-    state: hotline::http::AppState,
-    svc: Arc<Services>,
-    _dir: TempDir,
-}
+#[path = "support/app.rs"]
+mod app;
+use app::{App, Resp, Who};
 
 impl App {
+    /// An empty data dir with the test clock.
     fn new() -> App {
-        let dir = temp_dir();
-        let cfg = hotline::config::Config::resolve(Some(dir.0.clone()), None, true, false).unwrap();
-        let svc = hotline::open_services(&cfg).unwrap();
-        let state = hotline::http::AppState::new(svc, true);
-        App {
-            svc: state.svc.clone(),
-            router: hotline::build_app(state.clone()),
-            state,
-            _dir: dir,
-        }
-    }
-
-    fn request(&self, who: &Who, method: &str, path: &str) -> axum::http::request::Builder {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(c) = &who.cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        if let Some(c) = &who.csrf {
-            b = b.header("x-csrf-token", c);
-        }
-        b
-    }
-
-    async fn send(&self, mut req: Request<Body>) -> Resp {
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 5555))));
-        let r = self.router.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(&self, who: &Who, method: &str, path: &str, body: Option<Value>) -> Resp {
-        let b = self.request(who, method, path);
-        let req = match body {
-            Some(v) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(v.to_string()))
-                .unwrap(),
-            None => b.body(Body::empty()).unwrap(),
-        };
-        self.send(req).await
-    }
-
-    async fn get(&self, who: &Who, path: &str) -> Resp {
-        self.call(who, "GET", path, None).await
+        App::empty("dash", true)
     }
 
     async fn ok(&self, who: &Who, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -182,23 +83,6 @@ impl App {
         )
         .await
     }
-
-    async fn login(&self, user: &str, pw: &str) -> Who {
-        let r = self
-            .call(
-                &Who::default(),
-                "POST",
-                "/api/v1/session",
-                Some(json!({"username": user, "password": pw})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.text());
-        let cookie = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-        Who {
-            cookie: Some(cookie.split(';').next().unwrap().to_string()),
-            csrf: Some(r.json()["csrf_token"].as_str().unwrap().to_string()),
-        }
-    }
 }
 
 fn assert_problem(r: &Resp, status: StatusCode) {
@@ -238,7 +122,7 @@ async fn world() -> World {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let admin = app.login("admin", "admin-pass-1").await;
+    let admin = app.login_with("admin", "admin-pass-1").await;
     app.ok(
         &admin,
         "POST",
@@ -279,11 +163,11 @@ async fn world() -> World {
         app.ok(&admin, "POST", "/api/v1/users", Some(json!({"username":u,"password":"password-1","display_name":format!("用户{u}"),"roles":roles,"unit_id":unit}))).await;
     }
     World {
-        op: app.login("op", "password-1").await,
-        disp: app.login("disp", "password-1").await,
-        leader: app.login("leader", "password-1").await,
-        dept_a: app.login("depta", "password-1").await,
-        dept_b: app.login("deptb", "password-1").await,
+        op: app.login_with("op", "password-1").await,
+        disp: app.login_with("disp", "password-1").await,
+        leader: app.login_with("leader", "password-1").await,
+        dept_a: app.login_with("depta", "password-1").await,
+        dept_b: app.login_with("deptb", "password-1").await,
         app,
         admin,
         unit_a: a,

@@ -4,182 +4,27 @@
 //! demo district (a few thousand tickets over the last months).
 
 use std::io::Cursor;
-use std::net::SocketAddr;
-use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
 use hotline::domain::kpi::Period;
+use hotline::service::Actor;
 use hotline::service::table::{Cell, Table};
-use hotline::service::{Actor, Services};
 
-const PW: &str = "demo-pass-1";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[derive(Clone, Default)]
-struct Who {
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn header(&self, h: header::HeaderName) -> String {
-        self.headers
-            .get(h)
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    }
-}
-
-struct App {
-    router: axum::Router,
-    svc: Arc<Services>,
-    _dir: TempDir,
-}
+#[path = "support/app.rs"]
+mod app;
+use app::{App, Resp, Who};
 
 /// A demo district of 2,000 tickets over the three months before now.
 fn app() -> App {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "hotline-test-reports-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = TempDir(dir);
-    let cfg = hotline::config::Config::resolve(Some(dir.0.clone()), None, false, false).unwrap();
-    {
-        let store = hotline::store::Store::open(&cfg.db_path()).unwrap();
-        let opts = hotline::demo::DemoOptions {
-            tickets: 2_000,
-            password: PW.into(),
-            seed: 7,
-            months: 3,
-        };
-        hotline::demo::generate(&store, &opts, jiff::Timestamp::now(), &mut |_, _| {}).unwrap();
-    }
-    let svc = hotline::open_services(&cfg).unwrap();
-    let state = hotline::http::AppState::new(svc, false);
-    let svc = state.svc.clone();
-    App {
-        router: hotline::build_app(state),
-        svc,
-        _dir: dir,
-    }
+    App::demo("reports", 2_000)
 }
 
 impl App {
-    async fn send(&self, mut req: Request<Body>) -> Resp {
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 5555))));
-        let r = self.router.clone().oneshot(req).await.unwrap();
-        let status = r.status();
-        let headers = r.headers().clone();
-        let body = r.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn call(&self, who: &Who, method: &str, path: &str, body: Option<Value>) -> Resp {
-        self.call_accept(who, method, path, body, None).await
-    }
-
-    async fn call_accept(
-        &self,
-        who: &Who,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        accept: Option<&str>,
-    ) -> Resp {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(c) = &who.cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        if let Some(c) = &who.csrf {
-            b = b.header("x-csrf-token", c);
-        }
-        if let Some(a) = accept {
-            b = b.header(header::ACCEPT, a);
-        }
-        let req = match body {
-            Some(v) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(v.to_string()))
-                .unwrap(),
-            None => b.body(Body::empty()).unwrap(),
-        };
-        self.send(req).await
-    }
-
-    async fn get(&self, who: &Who, path: &str) -> Resp {
-        self.call(who, "GET", path, None).await
-    }
-
-    async fn form(&self, who: &Who, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let mut body = format!("csrf={}", who.csrf.clone().unwrap_or_default());
-        for (k, v) in fields {
-            body.push_str(&format!("&{k}={v}"));
-        }
-        let mut b = Request::builder().method("POST").uri(path);
-        if let Some(c) = &who.cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        self.send(
-            b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-    }
-
-    async fn login(&self, user: &str) -> Who {
-        let r = self
-            .call(
-                &Who::default(),
-                "POST",
-                "/api/v1/session",
-                Some(json!({"username": user, "password": PW})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "login {user}: {}", r.text());
-        let cookie = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-        Who {
-            cookie: Some(cookie.split(';').next().unwrap().to_string()),
-            csrf: Some(r.json()["csrf_token"].as_str().unwrap().to_string()),
-        }
-    }
-
     fn actor(&self, username: &str) -> Actor {
         let u = self.svc.store.user_by_name(username).unwrap().unwrap();
         Actor::new(u, &self.svc.dir())
