@@ -78,6 +78,7 @@ impl Search {
         // documents than records, beyond what the outbox still holds, means
         // it is refilled like a missing one.
         let pending = store.search_outbox_len().map_err(Error::internal)?;
+        let tickets = store.counts().map_err(Error::internal)?.tickets;
         let short = |what: &str, have: u64, want: u64| {
             let short = have + pending < want;
             if short {
@@ -95,12 +96,7 @@ impl Search {
                 index.article_count(),
                 store.kb_article_count().map_err(Error::internal)?,
             );
-        let tickets_ok = tickets_ok
-            && !short(
-                "tickets",
-                index.ticket_count(),
-                store.counts().map_err(Error::internal)?.tickets,
-            );
+        let tickets_ok = tickets_ok && !short("tickets", index.ticket_count(), tickets);
         let s = Arc::new(Search {
             index,
             tickets_ready: AtomicBool::new(tickets_ok),
@@ -119,7 +115,7 @@ impl Search {
         if !articles_ok {
             s.rebuild_articles(store)?;
         }
-        if !tickets_ok && store.counts().map_err(Error::internal)?.tickets <= REBUILD_INLINE_MAX {
+        if !tickets_ok && tickets <= REBUILD_INLINE_MAX {
             s.rebuild_tickets(store, &mut |_, _| {})?;
         }
         Ok(s)
