@@ -32,7 +32,12 @@ pub fn build_app(state: http::AppState) -> Router {
         .merge(api)
         .route("/api/v1/openapi.json", openapi)
         .merge(http::routes::pages())
+        .merge(http::security::routes())
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::security::layer,
+        ))
         .with_state(state)
 }
 

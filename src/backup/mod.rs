@@ -973,7 +973,48 @@ fn verify_gently(path: &Path) -> Result<Verified> {
     verify_file(path, true)
 }
 
+/// What an administrator typed as a backup file, checked before it is
+/// opened: empty, missing, unreadable, a folder or a device each get their
+/// own answer (a 4xx with the reason, never a 500; issue 12.4).
+pub fn check_backup_path(path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        return Err(refused(
+            "请填写备份文件的完整路径 (give the full path of the backup file)",
+        ));
+    }
+    let meta = std::fs::metadata(path).map_err(|e| {
+        refused(match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "备份文件 {} 不存在：请检查路径或插入U盘 (there is no such file: check the path or plug in the drive)",
+                path.display()
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "无权读取 {}：请检查文件权限 (the file cannot be read: permission denied)",
+                path.display()
+            ),
+            _ => format!(
+                "无法访问 {} (cannot reach the file): {e}",
+                path.display()
+            ),
+        })
+    })?;
+    if meta.is_dir() {
+        return Err(refused(format!(
+            "{} 是文件夹，请选择其中的备份文件 (.hlbk) (is a folder: choose a backup file in it)",
+            path.display()
+        )));
+    }
+    if !meta.is_file() {
+        return Err(refused(format!(
+            "{} 不是普通文件，不是热线系统的备份文件 (is not a regular file, so not a Hotline backup file)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 fn verify_file(path: &Path, gently: bool) -> Result<Verified> {
+    check_backup_path(path)?;
     let file = File::open(path).map_err(|e| {
         refused(format!(
             "无法打开备份文件 {} (cannot open the backup file): {e}",
@@ -1000,7 +1041,12 @@ fn verify_file(path: &Path, gently: bool) -> Result<Verified> {
     };
     // What kind of file is it?
     let head_len = len.min(512) as usize;
-    r.read_exact(&mut block[..head_len]).map_err(internal)?;
+    r.read_exact(&mut block[..head_len]).map_err(|e| {
+        refused(format!(
+            "无法读取 {} (cannot read the file): {e}",
+            path.display()
+        ))
+    })?;
     if block[..head_len].starts_with(b"PK\x03\x04") || block[..head_len].starts_with(b"PK\x05\x06")
     {
         return Err(refused(format!(

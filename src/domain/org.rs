@@ -139,6 +139,29 @@ pub fn check_category_code(code: &str, parent_code: Option<&str>) -> Result<(), 
 }
 
 /// Usernames: 2–32 characters of letters, digits, `.`, `_`, `-`.
+/// The one form of a typed user name that the login throttle and the
+/// account lookup both use: surrounding whitespace of any kind removed
+/// (tabs, newlines, the ideographic space U+3000, zero-width spaces and
+/// the BOM too), full-width ASCII letters and digits folded to half
+/// width (a Chinese input method left on), lower case. Names are stored
+/// and matched case-insensitively, so `Water`, ` water`, `water\t` and
+/// `ｗａｔｅｒ` are one account and one throttle bucket.
+pub fn normalize_username(typed: &str) -> String {
+    let junk = |c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    };
+    typed
+        .trim_matches(junk)
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 pub fn check_username(name: &str) -> Result<(), String> {
     let ok = (2..=32).contains(&name.chars().count())
         && name
@@ -177,6 +200,25 @@ pub fn check_roles(roles: &[Role], unit_id: Option<u32>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_names_have_one_normal_form() {
+        for typed in [
+            "xssu40",
+            "xssu40 ",
+            " xssu40",
+            "xssu40\t",
+            "\txssu40\n",
+            "XSSU40",
+            "xssu40\u{3000}",
+            "\u{200B}xssu40\u{FEFF}",
+            "ｘｓｓｕ４０",
+        ] {
+            assert_eq!(normalize_username(typed), "xssu40", "{typed:?}");
+        }
+        assert_eq!(normalize_username("x  "), normalize_username("x"));
+        assert_eq!(normalize_username("a.b-c_d"), "a.b-c_d");
+    }
 
     fn unit(id: u32, parent: Option<u32>) -> Unit {
         Unit {

@@ -96,6 +96,22 @@ impl Scope {
     }
 }
 
+/// Whether a person may filter or search tickets by the caller's phone
+/// number or name. Only those who see both unmasked (center staff) may:
+/// a department user sees `133****9137`, and a filter that answers "yes"
+/// or "no" to a guessed number would give the masked digits back
+/// (issue 12.2). The ticket query refuses such a filter with 403
+/// ([`CALLER_QUERY_REFUSED`]) instead of silently ignoring it, so that
+/// nobody mistakes an unfiltered list for an answer; the list page does
+/// not offer the two fields to department users. Full-text search never
+/// matches caller fields (see `search::tickets` and `Ticket::mentions`).
+pub fn may_query_caller(scope: &Scope) -> bool {
+    !scope.is_department()
+}
+
+/// The answer when [`may_query_caller`] says no.
+pub const CALLER_QUERY_REFUSED: &str = "部门用户不能按来电人电话或姓名查询工单：号码对部门是遮蔽的 (department users cannot search tickets by the caller's phone number or name: the number is masked for departments)";
+
 /// `13812341234` → `138****1234`; other numbers keep their first three and
 /// last four characters, shorter ones are starred whole.
 pub fn mask_phone(phone: &str) -> String {

@@ -161,7 +161,10 @@ impl FromRequestParts<AppState> for PageAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match resolve(parts, state).await {
-            Ok(Some(a)) => Ok(PageAuth(a)),
+            Ok(Some(a)) => {
+                super::security::remember_auth(&a);
+                Ok(PageAuth(a))
+            }
             Ok(None) | Err(Error::Unauthorized(_)) => {
                 let next = parts
                     .uri

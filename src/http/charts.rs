@@ -432,7 +432,7 @@ pub fn donut(title: &str, parts: &[(String, f64)]) -> String {
     let (cx, cy, r, inner) = (100.0, 100.0, 80.0, 48.0);
     let h = (parts.len() as f64 * 22.0 + 20.0).max(200.0) as u32;
     let mut out = String::new();
-    open_styled(&mut out, title, 460, h, r#" style="max-width:460px""#);
+    open_styled(&mut out, title, 460, h, r#" data-narrow="1""#);
     let mut angle = -std::f64::consts::FRAC_PI_2;
     for (i, (name, v)) in parts.iter().enumerate() {
         let share = v / total;

@@ -13,9 +13,12 @@ pub mod i18n_bulletins;
 pub mod i18n_dashboard;
 pub mod i18n_kb;
 pub mod i18n_reports;
+pub mod i18n_sec;
 pub mod pages;
 pub mod problem;
+pub mod redirect;
 pub mod routes;
+pub mod security;
 
 use std::sync::Arc;
 

@@ -14,6 +14,36 @@ use crate::domain::permissions::Permission;
 use crate::domain::ticket::Attachment;
 use crate::error::{Error, Result};
 
+/// Who uploaded which file recently: an upload proves that the person
+/// holds the content, so they may reference it by its SHA-256 later (the
+/// API uploads first and references in a second request; a page form that
+/// failed keeps its stored files in hidden fields). Kept in memory for
+/// [`UPLOAD_GRANT_SECONDS`]: a reference after a restart needs the file
+/// uploaded again.
+#[derive(Default)]
+pub struct Uploads(std::sync::Mutex<std::collections::HashMap<(u32, String), i64>>);
+
+/// How long an upload lets its uploader reference the file.
+pub const UPLOAD_GRANT_SECONDS: i64 = 24 * 3600;
+
+impl Uploads {
+    pub fn record(&self, user: u32, sha: &str) {
+        let now = jiff::Timestamp::now().as_second();
+        let mut m = self.0.lock().expect("uploads lock");
+        if m.len() > 100_000 {
+            m.retain(|_, at| now - *at < UPLOAD_GRANT_SECONDS);
+        }
+        m.insert((user, sha.to_string()), now);
+    }
+
+    pub fn uploaded_by(&self, user: u32, sha: &str) -> bool {
+        let now = jiff::Timestamp::now().as_second();
+        let m = self.0.lock().expect("uploads lock");
+        m.get(&(user, sha.to_string()))
+            .is_some_and(|at| now - *at < UPLOAD_GRANT_SECONDS)
+    }
+}
+
 /// File types an attachment may have, by extension, with their MIME type.
 pub const ALLOWED: &[(&str, &str)] = &[
     ("jpg", "image/jpeg"),
@@ -131,6 +161,7 @@ impl Services {
                 )));
             }
         }
+        self.uploads.record(actor.user.id, &sha);
         Ok(Uploaded {
             sha256: sha,
             name,

@@ -10,7 +10,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::{Actor, Services};
-use crate::domain::org::{User, check_password, check_username};
+use crate::domain::org::{User, check_password, check_username, normalize_username};
 use crate::domain::permissions::Permission;
 use crate::domain::ticket::{FieldError, clean_line, limits};
 use crate::domain::types::Role;
@@ -89,8 +89,9 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// `u` is already [`normalize_username`]d.
     fn key_account(u: &str) -> String {
-        format!("u:{}", u.to_lowercase())
+        format!("u:{u}")
     }
     fn key_addr(a: IpAddr) -> String {
         format!("a:{a}")
@@ -194,6 +195,9 @@ impl Services {
     /// address; the answer does not tell a wrong name from a wrong password.
     pub fn login(&self, username: &str, password: &str, addr: IpAddr) -> Result<LoggedIn> {
         let now = wall_clock();
+        // One normal form for the throttle and the lookup (issue 12.1).
+        let username = normalize_username(username);
+        let username = username.as_str();
         let ka = Throttle::key_account(username);
         let kd = Throttle::key_addr(addr);
         for (k, max) in [(&ka, MAX_FAILS_ACCOUNT), (&kd, MAX_FAILS_ADDRESS)] {
@@ -208,7 +212,7 @@ impl Services {
                 });
             }
         }
-        let user = self.store.user_by_name(username.trim())?;
+        let user = self.store.user_by_name(username)?;
         let ok = match &user {
             Some(u) => verify_password(password, &u.password_hash) && u.enabled,
             None => {
@@ -219,7 +223,7 @@ impl Services {
         let Some(user) = user.filter(|_| ok) else {
             self.throttle.fail(ka, now);
             self.throttle.fail(kd, now);
-            self.audit(0, "login.failed", username.trim(), &addr.to_string());
+            self.audit(0, "login.failed", username, &addr.to_string());
             return Err(Error::Unauthorized(
                 "用户名或密码错误 (wrong username or password)".into(),
             ));

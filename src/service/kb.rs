@@ -573,6 +573,27 @@ impl Services {
         }
     }
 
+    /// Whether `actor` may put the stored file `sha` into an article by
+    /// its hash (issue 12.5): they uploaded it (within
+    /// [`super::attachments::UPLOAD_GRANT_SECONDS`]), or an article they
+    /// may read already holds it. Files of tickets are never taken over by
+    /// reference: an article is read by every department, a ticket's photo
+    /// (a whistle-blower's, say) only by its units; whoever means to
+    /// publish it downloads and uploads it on purpose.
+    fn kb_may_reference(&self, actor: &Actor, sha: &str) -> Result<bool> {
+        if self.uploads.uploaded_by(actor.user.id, sha) {
+            return Ok(true);
+        }
+        let all = kb::sees_all_validity(&actor.user.roles);
+        let mut found = false;
+        self.store.kb_for_each_article(|a| {
+            found = found
+                || ((all || a.state != ArticleState::Archived)
+                    && a.content.attachments.iter().any(|x| x.sha256 == sha));
+        })?;
+        Ok(found)
+    }
+
     /// An article the actor may read: archived ones only for editors.
     fn readable_article(&self, actor: &Actor, id: u64) -> Result<Article> {
         self.require_reader(actor)?;
@@ -919,6 +940,7 @@ impl Services {
     fn check_input(
         &self,
         base: &Content,
+        actor: &Actor,
         base_attachments: &[Attachment],
         input: &ArticleInput,
     ) -> Result<(Content, String, Option<u64>)> {
@@ -1003,6 +1025,18 @@ impl Services {
                 }
                 let mut out = vec![];
                 for a in list {
+                    let sha = a.sha256.trim().to_ascii_lowercase();
+                    if !base_attachments.iter().any(|b| b.sha256 == sha)
+                        && !self.kb_may_reference(actor, &sha)?
+                    {
+                        errors.push(FieldError::new(
+                            "attachments",
+                            format!(
+                                "不能引用附件 {sha}：只能引用您上传的文件或您能阅读的知识库文章中的文件 (you may reference only files you uploaded or files of articles you can read)"
+                            ),
+                        ));
+                        continue;
+                    }
                     match self.attachment_meta(&a.sha256, &a.name) {
                         Ok(m) => out.push(m),
                         Err(m) => errors.push(FieldError::new("attachments", m)),
@@ -1079,7 +1113,7 @@ impl Services {
             must_read: false,
             attachments: vec![],
         };
-        let (content, note, ticket) = self.check_input(&empty, &[], &input)?;
+        let (content, note, ticket) = self.check_input(&empty, actor, &[], &input)?;
         kb::check_propose_new(&who(actor), content.department).map_err(refused)?;
         self.create_proposal(actor, None, 0, content, note, ticket, input.publish)
     }
@@ -1095,7 +1129,7 @@ impl Services {
     ) -> Result<ProposalView> {
         let a = self.readable_article(actor, id)?;
         let (content, note, ticket) =
-            self.check_input(&a.content, &a.content.attachments, &input)?;
+            self.check_input(&a.content, actor, &a.content.attachments, &input)?;
         kb::check_propose_change(&who(actor), &a, content.department).map_err(refused)?;
         if content == a.content && note.is_empty() {
             return Err(Error::field(
@@ -1213,7 +1247,8 @@ impl Services {
             }
             np.base_version = a.version;
         }
-        let (content, note, ticket) = self.check_input(&start, &start.attachments, &input)?;
+        let (content, note, ticket) =
+            self.check_input(&start, actor, &start.attachments, &input)?;
         kb::check_edit_proposal(&w, &p, content.department).map_err(refused)?;
         np.content = content;
         if input.note.is_some() {

@@ -107,6 +107,8 @@ pub struct Services {
     pub limits: Limits,
     dir: RwLock<Arc<Directory>>,
     pub throttle: auth::Throttle,
+    /// Recent uploads and their uploaders (may reference them by hash).
+    pub uploads: attachments::Uploads,
     notices: tokio::sync::broadcast::Sender<workflow::Notice>,
     /// The full-text index (derived data; see `search`).
     pub search: Arc<search::Search>,
@@ -136,6 +138,7 @@ impl Services {
             limits,
             dir: RwLock::new(Arc::default()),
             throttle: auth::Throttle::default(),
+            uploads: attachments::Uploads::default(),
             notices: tokio::sync::broadcast::channel(256).0,
         };
         s.reload()?;

@@ -421,6 +421,13 @@ impl Services {
     /// The ticket list: filters, scope, paging.
     pub fn query_tickets(&self, actor: &Actor, q: &TicketQuery) -> Result<TicketPage> {
         actor.require(Permission::ReadTickets)?;
+        if (nonempty(&q.caller_phone).is_some() || nonempty(&q.caller_name).is_some())
+            && !crate::domain::permissions::may_query_caller(&actor.scope)
+        {
+            return Err(Error::Forbidden(
+                crate::domain::permissions::CALLER_QUERY_REFUSED.into(),
+            ));
+        }
         let dir = self.dir();
         let now = self.now();
         if let Some(n) = nonempty(&q.number) {

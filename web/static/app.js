@@ -245,3 +245,19 @@
     });
   });
 })();
+
+// Behaviour that used to sit in on*= attributes, which the
+// Content-Security-Policy (no 'unsafe-inline') blocks: a <select
+// class="autosubmit"> sends its form when changed; a [data-print] button
+// prints the page.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t && t.matches && t.matches("select.autosubmit") && t.form) t.form.submit();
+  });
+  document.addEventListener("click", function (e) {
+    var t = e.target && e.target.closest ? e.target.closest("[data-print]") : null;
+    if (t) { e.preventDefault(); window.print(); }
+  });
+})();

@@ -219,3 +219,16 @@
     });
   }
 })();
+
+// The wallboard's bars come with their width in data-w (a style= attribute
+// would break the Content-Security-Policy); setting it from script is allowed.
+(function () {
+  "use strict";
+  var set = function () {
+    document.querySelectorAll(".bar i[data-w]").forEach(function (i) {
+      i.style.width = i.getAttribute("data-w") + "%";
+    });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", set);
+  else set();
+})();

@@ -94,6 +94,19 @@ struct UsersPage {
     users: Vec<User>,
     units: Vec<Unit>,
     roles: &'static [Role],
+    /// Why the creation form was refused (empty when it was not).
+    errors: Vec<String>,
+    /// What was typed in the creation form (never the password).
+    typed: Typed,
+}
+
+/// The creation form as typed, shown again when it is refused.
+#[derive(Default)]
+struct Typed {
+    username: String,
+    display_name: String,
+    unit_id: Option<u32>,
+    roles: Vec<Role>,
 }
 
 impl UsersPage {
@@ -101,6 +114,12 @@ impl UsersPage {
         id.and_then(|i| self.units.iter().find(|u| u.id == i))
             .map(|u| u.name.clone())
             .unwrap_or_default()
+    }
+    fn typed_unit(&self, id: &u32) -> bool {
+        self.typed.unit_id == Some(*id)
+    }
+    fn typed_role(&self, r: &Role) -> bool {
+        self.typed.roles.contains(r)
     }
     fn role_names(&self, u: &User) -> String {
         u.roles
@@ -120,6 +139,8 @@ pub async fn users(State(app): State<AppState>, headers: HeaderMap, auth: PageAu
         users,
         units: app.svc.units(),
         roles: Role::ALL,
+        errors: vec![],
+        typed: Typed::default(),
     }))
 }
 
@@ -143,11 +164,37 @@ pub async fn create_user(
         roles,
         unit_id: f.opt_u32("unit_id"),
     };
+    let typed = Typed {
+        username: n.username.clone(),
+        display_name: n.display_name.clone(),
+        unit_id: n.unit_id,
+        roles: n.roles.clone(),
+    };
     let actor = auth.0.actor.clone();
-    app.run_hashing(move |s| s.create_user(&actor, n))
-        .await
-        .page(&l)?;
-    Ok(see_other("/admin/users"))
+    match app.run_hashing(move |s| s.create_user(&actor, n)).await {
+        Ok(_) => Ok(see_other("/admin/users")),
+        // Refused input: the page again with what was typed and why.
+        Err(e @ (Error::Validation(_) | Error::Conflict(_) | Error::BadRequest(_))) => {
+            let status = crate::http::problem::status_of(&e);
+            let errors = match e {
+                Error::Validation(v) => v.into_iter().map(|f| f.message).collect(),
+                other => vec![crate::http::problem::detail_of(&other)],
+            };
+            let actor = auth.0.actor.clone();
+            let users = app.run(move |s| s.users(&actor)).await.page(&l)?;
+            let mut r = render(&UsersPage {
+                base: Base::new(&l, "admin.users", Some(&auth.0), &app),
+                users,
+                units: app.svc.units(),
+                roles: Role::ALL,
+                errors,
+                typed,
+            });
+            *r.status_mut() = status;
+            Ok(r)
+        }
+        Err(e) => Err(e).page(&l),
+    }
 }
 
 pub async fn update_user(

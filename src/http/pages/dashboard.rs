@@ -575,7 +575,10 @@ pub async fn upload_map(
     }
     .await;
     match result {
-        Ok(_) => see_other(&format!("/reports/districts?{}", g("back_query"))),
+        Ok(_) => see_other(&crate::http::redirect::safe_or(
+            Some(&format!("/reports/districts?{}", g("back_query"))),
+            "/reports/districts",
+        )),
         Err(e) => super::error_page(e, Some(&l)),
     }
 }

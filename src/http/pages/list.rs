@@ -25,6 +25,9 @@ pub struct Page {
     pub channels: &'static [Channel],
     pub supervisions: &'static [Supervision],
     pub satisfactions: &'static [Satisfaction],
+    /// Whether the caller phone and name filters are offered
+    /// (`permissions::may_query_caller`).
+    pub caller_filters: bool,
 }
 
 impl Page {
@@ -91,5 +94,6 @@ pub async fn page(
         channels: Channel::ALL,
         supervisions: Supervision::ALL,
         satisfactions: Satisfaction::ALL,
+        caller_filters: crate::domain::permissions::may_query_caller(&auth.0.actor.scope),
     }))
 }

@@ -25,8 +25,7 @@ pub struct Next {
 }
 
 fn safe_next(n: Option<String>) -> String {
-    n.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
-        .unwrap_or_else(|| "/".into())
+    crate::http::redirect::safe_or(n.as_deref(), "/")
 }
 
 pub async fn form(

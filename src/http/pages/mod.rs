@@ -138,6 +138,8 @@ struct ErrorPage {
     base: Base,
     status: u16,
     detail: String,
+    /// `redirect::back_for` the request.
+    back: String,
 }
 
 /// An error as a page, with the same status the API would give.
@@ -145,8 +147,23 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
     super::problem::log_internal(&e);
     let status = super::problem::status_of(&e);
     let lang = lang.unwrap_or("zh-CN");
-    let page = ErrorPage {
-        base: Base {
+    // The menu bar of the person and a real "back" link (issue 11): both
+    // from the request's context, which the security layer keeps.
+    let ctx = super::security::context();
+    let back = ctx
+        .as_ref()
+        .map(|c| c.back.clone())
+        .unwrap_or_else(|| "/".into());
+    let auth = ctx
+        .as_ref()
+        .and_then(|c| c.auth.lock().ok().and_then(|a| a.clone()));
+    let base = match (&ctx, &auth) {
+        (Some(c), Some(a)) => {
+            let mut b = Base::new(lang, "common.error", Some(a), &c.app);
+            b.title = super::i18n::t(lang, "common.error").into();
+            b
+        }
+        _ => Base {
             lang: lang.into(),
             title: super::i18n::t(lang, "common.error").into(),
             user: None,
@@ -164,8 +181,12 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             reports: false,
             can_reports: false,
         },
+    };
+    let page = ErrorPage {
+        base,
         status: status.as_u16(),
         detail: super::problem::detail_of(&e),
+        back,
     };
     let body = page.render().unwrap_or_else(|_| "error".into());
     (status, Html(body)).into_response()
@@ -227,10 +248,7 @@ pub struct Back {
 /// Switches the UI language (cookie) and goes back.
 pub async fn set_lang(Path(code): Path<String>, Query(b): Query<Back>) -> Response {
     let code = if code == "en" { "en" } else { "zh-CN" };
-    let back = b
-        .back
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
+    let back = crate::http::redirect::safe_or(b.back.as_deref(), "/");
     let mut r = Redirect::to(&back).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "lang={code}; Path=/; Max-Age=31536000; SameSite=Lax"
