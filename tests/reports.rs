@@ -794,7 +794,9 @@ async fn the_kpi_page() {
     let html = r.text();
     assert_eq!(html.matches("class=\"kpi-tile\"").count(), 12);
     assert!(html.contains("id=\"export-xlsx\""));
-    assert!(html.contains("@bottom-left"), "the print footer");
+    // The print footer (a fixed element shown only in print: no inline
+    // style under the Content-Security-Policy).
+    assert!(html.contains("class=\"print-footer\""), "the print footer");
     assert!(html.contains("class=\"report\""));
     assert!(html.contains("reports.js"));
 

@@ -368,6 +368,20 @@ async fn an_article_cannot_republish_a_file_its_author_may_not_read() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // Another operator cannot attach it to a ticket of their own by hash.
+    let op2 = app.login("op2").await;
+    let r = app
+        .call(
+            &op2,
+            "POST",
+            "/api/v1/tickets",
+            Some(json!({"caller_phone":"13912345679","caller_name":"王五","channel":"phone","appeal_type":"help",
+                "category_code":"0101","district":"市南区","street":"八大关街道","address":"香港中路18号",
+                "title":"","content":"求助","urgency":"normal",
+                "attachments":[{"sha256": sha, "name":"x.png"}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let before = app
         .get(&admin, "/api/v1/kb/articles?limit=200")
         .await

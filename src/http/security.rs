@@ -61,7 +61,11 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    if !cached {
+    let stores_nothing = h
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    if !cached && !stores_nothing {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp

@@ -718,6 +718,18 @@ impl Services {
         }
         let mut attachments = vec![];
         for (i, a) in n.attachments.iter().enumerate() {
+            // Only a file this person uploaded (issue 12.5: a stored file
+            // is not taken over by its hash from where others put it).
+            if !self
+                .uploads
+                .uploaded_by(actor.user.id, &a.sha256.trim().to_ascii_lowercase())
+            {
+                errors.push(FieldError::new(
+                    &format!("attachments[{i}]"),
+                    "附件须由您本人上传后再引用 (attach only files you uploaded)",
+                ));
+                continue;
+            }
             match self.attachment_meta(&a.sha256, &a.name) {
                 Ok(m) => attachments.push(m),
                 Err(msg) => errors.push(FieldError::new(&format!("attachments[{i}]"), msg)),
