@@ -41,13 +41,20 @@ pub fn build_app(state: http::AppState) -> Router {
         .with_state(state)
 }
 
-async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+async fn fallback(
+    axum::extract::State(app): axum::extract::State<http::AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let (parts, _) = req.into_parts();
+    let uri = &parts.uri;
     let e = error::Error::NotFound(format!("没有这个地址 (no such path): {}", uri.path()));
     if uri.path().starts_with("/api/") {
         http::problem::ApiError(e).into_response()
     } else {
-        http::pages::error_page(e, None)
+        http::auth::note_person(&parts, &app).await;
+        let lang = http::pages::lang(&parts.headers);
+        http::pages::error_page(e, Some(&lang))
     }
 }
 

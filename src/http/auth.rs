@@ -148,6 +148,14 @@ impl FromRequestParts<AppState> for ApiAuth {
 /// handlers check the CSRF field with [`PageAuth::check_csrf`].
 pub struct PageAuth(pub Auth);
 
+/// Lets the error page show the menu bar of whoever is logged in, on
+/// routes that have no `PageAuth` (the fallback's "no such page").
+pub async fn note_person(parts: &Parts, state: &AppState) {
+    if let Ok(Some(a)) = resolve(parts, state).await {
+        super::security::remember_auth(&a);
+    }
+}
+
 pub struct LoginRedirect(String);
 
 impl IntoResponse for LoginRedirect {

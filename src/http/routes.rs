@@ -2,7 +2,8 @@
 //!
 //! Routes that need no login: `/healthz`, `/api/v1/openapi.json`,
 //! `POST /api/v1/setup`, `POST /api/v1/session`, `/setup`, `/login`,
-//! `/static/*`, and the citizens' `/public`, `/public/lookup`,
+//! `/static/*`, `POST /csp-report` (browsers' policy-violation reports,
+//! `http::security`), and the citizens' `/public`, `/public/lookup`,
 //! `POST /api/v1/public/tickets`, `GET /api/v1/public/tickets/{number}`
 //! (rate-limited). Every other route authenticates through `ApiAuth` (API) or
 //! `PageAuth` (pages).
