@@ -10,7 +10,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ use crate::domain::settings::Settings;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::ApiAuth;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::problem::{ApiResult, Problem};
 use crate::service::settings::{CalendarDayIn, SettingsPatch, parse_year, working_days_in};
 
@@ -95,7 +95,7 @@ pub struct CalendarReplace {
 pub async fn replace_calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
     ApiJson(b): ApiJson<CalendarReplace>,
 ) -> ApiResult<Json<CalendarOut>> {
     a.actor.require(Permission::Administer)?;
@@ -126,7 +126,7 @@ pub struct CalendarImport {
 pub async fn import_calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CalendarOut>> {
@@ -163,7 +163,7 @@ pub async fn import_calendar(
 pub async fn export_calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
 ) -> ApiResult<Response> {
     a.actor.require(Permission::ReadTickets)?;
     let year = parse_year(&year)?;
@@ -205,7 +205,7 @@ pub struct DaySet {
 pub async fn set_calendar_day(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((year, date)): Path<(String, String)>,
+    ApiPath((year, date)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<DaySet>,
 ) -> ApiResult<Json<CalendarOut>> {
     a.actor.require(Permission::Administer)?;
