@@ -94,7 +94,7 @@ pub async fn create_unit(
 
 /// Renames, disables or enables a unit (units are never deleted).
 #[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "admin", request_body = UnitPatch, params(("id" = u32, Path)),
-    responses((status = 200, body = UnitOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = UnitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_unit(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
@@ -175,7 +175,7 @@ pub async fn create_category(
 
 /// Renames, re-assigns or disables a category.
 #[utoipa::path(patch, path = "/api/v1/categories/{code}", tag = "admin", request_body = CategoryPatch, params(("code" = String, Path)),
-    responses((status = 200, body = CategoryOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = CategoryOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_category(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
@@ -281,7 +281,7 @@ pub struct CalendarOut {
 }
 
 /// The working-day calendar of a year.
-#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "admin", params(("year" = i16, Path)),
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "admin", params(("year" = i16, Path, description = "2000–2100", minimum = 2000, maximum = 2100)),
     responses((status = 200, body = CalendarOut), (status = 400, body = Problem)))]
 pub async fn calendar(
     State(app): State<AppState>,
