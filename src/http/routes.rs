@@ -24,7 +24,7 @@ pub const JSON_LIMIT: usize = 1024 * 1024;
 pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The API routes and the OpenAPI document generated from them.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub fn api() -> (Router<AppState>, serde_json::Value) {
     let (router, doc) = OpenApiRouter::with_openapi(api::ApiDoc::openapi())
         .merge(api::public::router())
         .merge(api::settings::router())
@@ -70,6 +70,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     // The district map upload reads its body with its own limit.
     let (map_upload, map_doc) = api::dashboard::upload_router().split_for_parts();
     doc.merge(map_doc);
+    let doc = api::doc::finish(doc);
     (
         router
             .layer(DefaultBodyLimit::max(JSON_LIMIT))

@@ -36,6 +36,7 @@ const MAX_SCAN: usize = 50_000;
 
 /// An attachment already uploaded through `POST /api/v1/attachments`.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = KbAttachmentRef)]
 pub struct AttachmentRef {
     pub sha256: String,
     pub name: String,
@@ -106,17 +107,23 @@ pub struct ArticleQuery {
     pub must_read: Option<bool>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
 // ------------------------------------------------------------ views
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = KbAttachmentView)]
 pub struct AttachmentView {
     pub sha256: String,
     pub name: String,
     pub content_type: String,
     pub size: u64,
+    /// Where a logged-in browser downloads it: `/kb/{id}/attachments/{sha256}`
+    /// for an article or one of its versions,
+    /// `/kb/proposals/{id}/attachments/{sha256}` for a proposal.
+    pub url: String,
 }
 
 /// An article's content as shown.
@@ -287,6 +294,7 @@ pub struct AckStatus {
 }
 
 #[derive(Clone, Debug, Deserialize, Default, ToSchema)]
+#[schema(as = KbActionBody)]
 pub struct ActionBody {
     /// `acknowledge`: the version read (default: the current one).
     pub version: Option<u32>,
@@ -393,6 +401,8 @@ pub struct KbSearchQuery {
     pub department_id: Option<u32>,
     /// Only articles valid today (default true; editors may pass false).
     pub valid_now: Option<bool>,
+    /// 1–50, default 10.
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<usize>,
 }
 
@@ -464,7 +474,9 @@ fn department_label(c: &Content, dir: &Directory) -> String {
     }
 }
 
-fn content_view(c: &Content, dir: &Directory) -> ContentView {
+/// `files` is the page that serves the attachments (`/kb/{id}` or
+/// `/kb/proposals/{id}`).
+fn content_view(c: &Content, dir: &Directory, files: &str) -> ContentView {
     ContentView {
         kind: c.kind,
         title: c.title.clone(),
@@ -485,6 +497,7 @@ fn content_view(c: &Content, dir: &Directory) -> ContentView {
                 name: a.name.clone(),
                 content_type: a.content_type.clone(),
                 size: a.size,
+                url: format!("{files}/attachments/{}", a.sha256),
             })
             .collect(),
     }
@@ -623,7 +636,7 @@ impl Services {
         Ok(ArticleView {
             id: a.id,
             code: a.code.clone(),
-            content: content_view(&a.content, &dir),
+            content: content_view(&a.content, &dir, &format!("/kb/{}", a.id)),
             state: a.state,
             validity: a.content.validity_on(self.kb_today()),
             version: a.version,
@@ -876,7 +889,7 @@ impl Services {
             at: fmt_time(v.at, dir),
             note: v.note.clone(),
             proposal_id: v.proposal,
-            content: content_view(&v.content, dir),
+            content: content_view(&v.content, dir, &format!("/kb/{}", v.article)),
         }
     }
 
@@ -1087,7 +1100,7 @@ impl Services {
             decided_at: (p.decided_at != 0).then(|| fmt_time(p.decided_at, &dir)),
             reason: p.reason.clone(),
             published_version: (p.published_version != 0).then_some(p.published_version),
-            content: content_view(&p.content, &dir),
+            content: content_view(&p.content, &dir, &format!("/kb/proposals/{}", p.id)),
             changes,
             can_edit: kb::check_edit_proposal(&w, p, p.content.department).is_ok(),
             can_review: kb::check_review(&w, p).is_ok(),

@@ -83,6 +83,7 @@ pub struct TicketQuery {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
 }
 

@@ -1,7 +1,7 @@
 //! Users, units, categories, API tokens and the calendar.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,7 +13,7 @@ use crate::domain::permissions::Permission;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::ApiAuth;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::problem::{ApiResult, Problem};
 use crate::service::admin::{CategoryPatch, NewCategory, NewUnit, NewUser, UnitPatch, UserPatch};
 
@@ -45,7 +45,7 @@ pub async fn create_user(
 pub async fn update_user(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u32>,
+    ApiPath(id): ApiPath<u32>,
     ApiJson(b): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserOut>> {
     let u = app
@@ -94,11 +94,11 @@ pub async fn create_unit(
 
 /// Renames, disables or enables a unit (units are never deleted).
 #[utoipa::path(patch, path = "/api/v1/units/{id}", tag = "admin", request_body = UnitPatch, params(("id" = u32, Path)),
-    responses((status = 200, body = UnitOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = UnitOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_unit(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u32>,
+    ApiPath(id): ApiPath<u32>,
     ApiJson(b): ApiJson<UnitPatch>,
 ) -> ApiResult<Json<UnitOut>> {
     let u = app.run(move |s| s.update_unit(&a.actor, id, b)).await?;
@@ -175,11 +175,11 @@ pub async fn create_category(
 
 /// Renames, re-assigns or disables a category.
 #[utoipa::path(patch, path = "/api/v1/categories/{code}", tag = "admin", request_body = CategoryPatch, params(("code" = String, Path)),
-    responses((status = 200, body = CategoryOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = CategoryOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_category(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     ApiJson(b): ApiJson<CategoryPatch>,
 ) -> ApiResult<Json<CategoryOut>> {
     let c = app
@@ -256,7 +256,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u32>,
+    ApiPath(id): ApiPath<u32>,
 ) -> ApiResult<StatusCode> {
     app.run(move |s| s.revoke_api_token(&a.actor, id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -281,12 +281,12 @@ pub struct CalendarOut {
 }
 
 /// The working-day calendar of a year.
-#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "admin", params(("year" = i16, Path)),
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "admin", params(("year" = i16, Path, description = "2000–2100", minimum = 2000, maximum = 2100)),
     responses((status = 200, body = CalendarOut), (status = 400, body = Problem)))]
 pub async fn calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
 ) -> ApiResult<Json<CalendarOut>> {
     a.actor.require(Permission::ReadTickets)?;
     let year: i16 = year
@@ -320,10 +320,12 @@ pub async fn calendar(
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries with ids below this (the `id` of the last entry of a page).
     pub before: Option<u64>,
     /// 1–500, default 100.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -336,7 +338,10 @@ pub async fn audit(
     crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<crate::service::audit::AuditEntry>>> {
     Ok(Json(
-        app.run(move |s| s.audit_log(&a.actor, q.before, q.limit.unwrap_or(100)))
-            .await?,
+        app.run(move |s| {
+            let limit = crate::http::extract::in_range("limit", q.limit, 1, 500)?;
+            s.audit_log(&a.actor, q.before, limit.unwrap_or(100))
+        })
+        .await?,
     ))
 }

@@ -15,7 +15,7 @@
 //!   (changing it: administrators)
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -28,7 +28,7 @@ use crate::domain::kpi::Period;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::ApiAuth;
-use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, in_range};
 use crate::http::problem::{ApiResult, Problem};
 use crate::service::bulletins::{Bulletin, BulletinSchedule, Issued, IssuedItem, Spike};
 
@@ -183,7 +183,8 @@ pub fn parse_kind(s: &str) -> Result<BulletinKind, Error> {
 pub struct ArchiveQuery {
     /// daily, weekly, monthly, quarterly or annual.
     pub kind: String,
-    /// At most this many (default 100).
+    /// At most this many (1–1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -197,7 +198,7 @@ pub async fn archive(
     ApiQuery(q): ApiQuery<ArchiveQuery>,
 ) -> ApiResult<Json<Vec<IssuedItem>>> {
     let kind = parse_kind(&q.kind)?;
-    let limit = q.limit.unwrap_or(100);
+    let limit = in_range("limit", q.limit, 1, 1000)?.unwrap_or(100);
     Ok(Json(
         app.run(move |s| s.issued_bulletins(&a.actor, kind, limit))
             .await?,
@@ -214,7 +215,7 @@ pub async fn archive(
 pub async fn issued(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((kind, key)): Path<(String, String)>,
+    ApiPath((kind, key)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Issued>> {
     let kind = parse_kind(&kind)?;
     Ok(Json(
@@ -233,7 +234,7 @@ pub async fn issued(
 pub async fn issue(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((kind, key)): Path<(String, String)>,
+    ApiPath((kind, key)): ApiPath<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<IssuedItem>)> {
     let kind = parse_kind(&kind)?;
     let r = app

@@ -55,6 +55,7 @@ pub async fn dashboard(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// First day, `YYYY-MM-DD` (default: the 1st of `to`'s month).
     pub from: Option<String>,
@@ -118,6 +119,7 @@ pub async fn map_summary(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MapQuery {
     /// The feature property holding the names (default: detected).
     pub name_property: Option<String>,

@@ -4,7 +4,7 @@
 //! engine is plugged in).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::http::AppState;
 use crate::http::auth::ApiAuth;
-use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, in_range};
 use crate::http::problem::{ApiResult, Problem};
 use crate::service::kb::{
     AckStatus, ActionBody, ActionOutcome, ArticleInput, ArticlePage, ArticleQuery, ArticleStats,
@@ -66,6 +66,7 @@ pub async fn list_articles(
     ApiAuth(a): ApiAuth,
     ApiQuery(q): ApiQuery<ArticleQuery>,
 ) -> ApiResult<Json<ArticlePage>> {
+    in_range("limit", q.limit, 1, 200)?;
     Ok(Json(app.run(move |s| s.kb_list(&a.actor, &q)).await?))
 }
 
@@ -97,7 +98,7 @@ pub struct ReadParams {
 pub async fn get_article(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
     ApiQuery(p): ApiQuery<ReadParams>,
 ) -> ApiResult<Json<ArticleView>> {
     Ok(Json(
@@ -114,7 +115,7 @@ pub async fn get_article(
 pub async fn propose_change(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
     ApiJson(b): ApiJson<ArticleInput>,
 ) -> ApiResult<(StatusCode, Json<ProposalView>)> {
     let p = app
@@ -129,7 +130,7 @@ pub async fn propose_change(
 pub async fn versions(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<Json<Vec<VersionView>>> {
     Ok(Json(app.run(move |s| s.kb_versions(&a.actor, id)).await?))
 }
@@ -141,7 +142,7 @@ pub async fn versions(
 pub async fn version(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((id, v)): Path<(u64, u32)>,
+    ApiPath((id, v)): ApiPath<(u64, u32)>,
 ) -> ApiResult<Json<VersionView>> {
     Ok(Json(app.run(move |s| s.kb_version(&a.actor, id, v)).await?))
 }
@@ -161,7 +162,7 @@ pub struct DiffParams {
 pub async fn diff(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
     ApiQuery(p): ApiQuery<DiffParams>,
 ) -> ApiResult<Json<DiffView>> {
     Ok(Json(
@@ -180,7 +181,7 @@ pub async fn diff(
 pub async fn article_action(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((id, action)): Path<(u64, String)>,
+    ApiPath((id, action)): ApiPath<(u64, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ActionOutcome>> {
     let b: ActionBody = optional_json(&body)?;
@@ -197,7 +198,7 @@ pub async fn article_action(
 pub async fn article_acks(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<Json<AckStatus>> {
     Ok(Json(app.run(move |s| s.kb_ack_status(&a.actor, id)).await?))
 }
@@ -208,7 +209,7 @@ pub async fn article_acks(
 pub async fn article_stats(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<Json<ArticleStats>> {
     Ok(Json(
         app.run(move |s| s.kb_article_stats(&a.actor, id)).await?,
@@ -232,6 +233,8 @@ pub struct ProposalParams {
     /// or `all` (others' default).
     pub state: Option<String>,
     pub cursor: Option<String>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -246,7 +249,8 @@ pub async fn list_proposals(
 ) -> ApiResult<Json<ProposalList>> {
     Ok(Json(
         app.run(move |s| {
-            s.kb_proposals(&a.actor, p.state.as_deref(), p.cursor.as_deref(), p.limit)
+            let limit = in_range("limit", p.limit, 1, 200)?;
+            s.kb_proposals(&a.actor, p.state.as_deref(), p.cursor.as_deref(), limit)
         })
         .await?,
     ))
@@ -258,7 +262,7 @@ pub async fn list_proposals(
 pub async fn get_proposal(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<Json<ProposalView>> {
     Ok(Json(app.run(move |s| s.kb_proposal(&a.actor, id)).await?))
 }
@@ -270,7 +274,7 @@ pub async fn get_proposal(
 pub async fn update_proposal(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
     ApiJson(b): ApiJson<ArticleInput>,
 ) -> ApiResult<Json<ProposalView>> {
     Ok(Json(
@@ -288,7 +292,7 @@ pub async fn update_proposal(
 pub async fn proposal_action(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((id, action)): Path<(u64, String)>,
+    ApiPath((id, action)): ApiPath<(u64, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ProposalView>> {
     let b: ActionBody = optional_json(&body)?;
@@ -440,6 +444,7 @@ pub async fn search(
     ApiAuth(a): ApiAuth,
     ApiQuery(q): ApiQuery<KbSearchQuery>,
 ) -> ApiResult<Json<KbSearchResults>> {
+    in_range("limit", q.limit, 1, 50)?;
     Ok(Json(
         app.run(move |s| s.search_articles(&a.actor, &q)).await?,
     ))

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod backup;
 pub mod bulletins;
 pub mod dashboard;
+pub mod doc;
 pub mod kb;
 pub mod public;
 pub mod reports;

@@ -10,7 +10,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -25,7 +25,7 @@ use crate::domain::settings::Settings;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::ApiAuth;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::problem::{ApiResult, Problem};
 use crate::service::settings::{CalendarDayIn, SettingsPatch, parse_year, working_days_in};
 
@@ -90,12 +90,12 @@ pub struct CalendarReplace {
 /// Replaces a year of the working-day calendar with a list of days
 /// (administrators). All or nothing. Deadlines already set are kept.
 #[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "admin", request_body = CalendarReplace,
-    params(("year" = i16, Path, description = "2000–2100")),
+    params(("year" = i16, Path, description = "2000–2100", minimum = 2000, maximum = 2100)),
     responses((status = 200, body = CalendarOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn replace_calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
     ApiJson(b): ApiJson<CalendarReplace>,
 ) -> ApiResult<Json<CalendarOut>> {
     a.actor.require(Permission::Administer)?;
@@ -121,12 +121,12 @@ pub struct CalendarImport {
 #[utoipa::path(post, path = "/api/v1/calendar/{year}/import", tag = "admin",
     request_body(content((CalendarImport = "application/json"), (String = "text/csv")),
         description = "date,kind,name\n2027-01-01,holiday,元旦\n…"),
-    params(("year" = i16, Path, description = "2000–2100")),
+    params(("year" = i16, Path, description = "2000–2100", minimum = 2000, maximum = 2100)),
     responses((status = 200, body = CalendarOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CalendarOut>> {
@@ -158,12 +158,12 @@ pub async fn import_calendar(
 
 /// A year of the calendar as CSV, in the import format.
 #[utoipa::path(get, path = "/api/v1/calendar/{year}/export", tag = "admin",
-    params(("year" = i16, Path, description = "2000–2100")),
+    params(("year" = i16, Path, description = "2000–2100", minimum = 2000, maximum = 2100)),
     responses((status = 200, body = String, content_type = "text/csv"), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub async fn export_calendar(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(year): Path<String>,
+    ApiPath(year): ApiPath<String>,
 ) -> ApiResult<Response> {
     a.actor.require(Permission::ReadTickets)?;
     let year = parse_year(&year)?;
@@ -200,12 +200,12 @@ pub struct DaySet {
 /// Sets one day of the calendar (administrators): a holiday, a make-up
 /// working day, or back to the weekday rule. Deadlines already set are kept.
 #[utoipa::path(post, path = "/api/v1/calendar/{year}/days/{date}", tag = "admin", request_body = DaySet,
-    params(("year" = i16, Path, description = "2000–2100"), ("date" = String, Path, description = "YYYY-MM-DD, in the year")),
+    params(("year" = i16, Path, description = "2000–2100", minimum = 2000, maximum = 2100), ("date" = String, Path, description = "YYYY-MM-DD, in the year")),
     responses((status = 200, body = CalendarOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_calendar_day(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((year, date)): Path<(String, String)>,
+    ApiPath((year, date)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<DaySet>,
 ) -> ApiResult<Json<CalendarOut>> {
     a.actor.require(Permission::Administer)?;

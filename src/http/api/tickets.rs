@@ -3,14 +3,14 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::ApiAuth;
-use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, in_range};
 use crate::http::problem::{ApiResult, Problem};
 use crate::service::attachments::Uploaded;
 use crate::service::tickets::{NewTicket, TicketPage, TicketQuery};
@@ -43,10 +43,12 @@ pub async fn list(
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// The text to compare (e.g. the content being typed at intake).
     pub q: String,
     /// How many (1–20, default 5).
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<usize>,
 }
 
@@ -59,7 +61,7 @@ pub async fn similar(
     ApiAuth(a): ApiAuth,
     ApiQuery(q): ApiQuery<SimilarQuery>,
 ) -> ApiResult<Json<Vec<TicketView>>> {
-    let n = q.limit.unwrap_or(5);
+    let n = in_range("limit", q.limit, 1, 20)?.unwrap_or(5);
     Ok(Json(
         app.run(move |s| s.similar_tickets(&a.actor, &q.q, n))
             .await?,
@@ -72,7 +74,7 @@ pub async fn similar(
 pub async fn get(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(n): Path<String>,
+    ApiPath(n): ApiPath<String>,
 ) -> ApiResult<Json<TicketView>> {
     Ok(Json(app.run(move |s| s.ticket_view(&a.actor, &n)).await?))
 }
@@ -83,7 +85,7 @@ pub async fn get(
 pub async fn events(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path(n): Path<String>,
+    ApiPath(n): ApiPath<String>,
 ) -> ApiResult<Json<Vec<EventView>>> {
     Ok(Json(app.run(move |s| s.ticket_events(&a.actor, &n)).await?))
 }
@@ -98,7 +100,7 @@ pub async fn events(
 pub async fn action(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((n, action)): Path<(String, String)>,
+    ApiPath((n, action)): ApiPath<(String, String)>,
     ApiJson(b): ApiJson<ActionBody>,
 ) -> ApiResult<Json<TicketView>> {
     Ok(Json(
@@ -149,7 +151,7 @@ pub fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
 pub async fn download(
     State(app): State<AppState>,
     ApiAuth(a): ApiAuth,
-    Path((n, sha)): Path<(String, String)>,
+    ApiPath((n, sha)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (path, meta) = app
         .run(move |s| s.open_ticket_attachment(&a.actor, &n, &sha))
@@ -194,6 +196,7 @@ pub async fn file_response(
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// `sign_for` (default), `in_progress`, `approval`, `due_today`, `overdue`, `returned`.
     pub tab: Option<String>,

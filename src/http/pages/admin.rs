@@ -1,9 +1,10 @@
 //! Administration pages: users, units (with CSV import), categories, API
 //! tokens. Every form posts back and redirects, or shows the error.
 
+use crate::http::extract::PagePath;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 
 use super::{Base, OrPage, PageResult, lang, render, see_other};
@@ -201,7 +202,7 @@ pub async fn update_user(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<u32>,
+    PagePath(id): PagePath<u32>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -274,7 +275,7 @@ pub async fn update_unit(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<u32>,
+    PagePath(id): PagePath<u32>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -363,7 +364,7 @@ pub async fn update_category(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -433,7 +434,7 @@ pub async fn revoke_token(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<u32>,
+    PagePath(id): PagePath<u32>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);

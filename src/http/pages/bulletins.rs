@@ -11,10 +11,11 @@
 //! Every page is print-friendly (`.report`, `.report-section`,
 //! `.no-print`); charts are server-rendered SVG (`http::charts`).
 
+use crate::http::extract::PagePath;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -419,7 +420,7 @@ pub async fn issued(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path((kind, key)): Path<(String, String)>,
+    PagePath((kind, key)): PagePath<(String, String)>,
     Query(q): Query<FormatQuery>,
 ) -> PageResult {
     let l = lang(&headers);

@@ -17,8 +17,9 @@ pub mod settings;
 pub mod setup;
 pub mod ticket;
 
+use crate::http::extract::PagePath;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -246,7 +247,7 @@ pub struct Back {
 }
 
 /// Switches the UI language (cookie) and goes back.
-pub async fn set_lang(Path(code): Path<String>, Query(b): Query<Back>) -> Response {
+pub async fn set_lang(PagePath(code): PagePath<String>, Query(b): Query<Back>) -> Response {
     let code = if code == "en" { "en" } else { "zh-CN" };
     let back = crate::http::redirect::safe_or(b.back.as_deref(), "/");
     let mut r = Redirect::to(&back).into_response();

@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 
+use crate::http::extract::PagePath;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -526,7 +527,7 @@ pub async fn export_csv(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(file): Path<String>,
+    PagePath(file): PagePath<String>,
 ) -> PageResult {
     let l = lang(&headers);
     admin_guard(&auth).page(&l)?;
@@ -551,7 +552,7 @@ pub async fn set_day(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(year): Path<String>,
+    PagePath(year): PagePath<String>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -653,7 +654,7 @@ pub async fn import_csv(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(year): Path<String>,
+    PagePath(year): PagePath<String>,
     req: Request,
 ) -> PageResult {
     let l = lang(&headers);

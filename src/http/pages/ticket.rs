@@ -1,9 +1,10 @@
 //! The case file (一事一档): every field, attachments, the timeline, and
 //! the dispatch form while the ticket waits for dispatch.
 
+use crate::http::extract::PagePath;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 
 use super::{Base, OrPage, PageResult, lang, render, see_other};
@@ -96,7 +97,7 @@ pub async fn page(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(n): Path<String>,
+    PagePath(n): PagePath<String>,
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();
@@ -154,7 +155,7 @@ pub async fn act(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path((n, action)): Path<(String, String)>,
+    PagePath((n, action)): PagePath<(String, String)>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -206,7 +207,7 @@ pub async fn attachment(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path((n, sha)): Path<(String, String)>,
+    PagePath((n, sha)): PagePath<(String, String)>,
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();

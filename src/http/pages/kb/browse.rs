@@ -1,9 +1,10 @@
 //! `/kb` (category tree, filters, list), `/kb/{id}` (read, acknowledge,
 //! history), `/kb/{id}/diff`, attachments, archive/restore.
 
+use crate::http::extract::PagePath;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
@@ -156,7 +157,7 @@ pub async fn article(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(p): Query<ReadParams>,
 ) -> PageResult {
     let l = lang(&headers);
@@ -211,7 +212,7 @@ pub async fn diff(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(p): Query<DiffParams>,
 ) -> PageResult {
     let l = lang(&headers);
@@ -247,7 +248,7 @@ pub async fn acknowledge(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -266,7 +267,7 @@ pub async fn set_state(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
@@ -287,7 +288,7 @@ pub async fn attachment(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path((id, sha)): Path<(String, String)>,
+    PagePath((id, sha)): PagePath<(String, String)>,
 ) -> PageResult {
     let l = lang(&headers);
     let id = parse_id(&id).page(&l)?;
@@ -306,7 +307,7 @@ pub async fn proposal_attachment(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path((pid, sha)): Path<(String, String)>,
+    PagePath((pid, sha)): PagePath<(String, String)>,
 ) -> PageResult {
     let l = lang(&headers);
     let pid = pid.parse::<u64>().map_err(|_| {

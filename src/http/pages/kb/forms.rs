@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::http::extract::PagePath;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
@@ -96,12 +97,14 @@ impl Values {
                         name: m.name,
                         content_type: m.content_type,
                         size: m.size,
+                        url: String::new(),
                     },
                     Err(_) => AttachmentView {
                         sha256: a.sha256.clone(),
                         name: a.name.clone(),
                         content_type: String::new(),
                         size: 0,
+                        url: String::new(),
                     },
                 })
                 .collect(),
@@ -584,7 +587,7 @@ pub async fn edit_form(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     Query(p): Query<EditParams>,
 ) -> PageResult {
     let l = lang(&headers);
@@ -609,7 +612,7 @@ pub async fn propose(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     req: Request,
 ) -> PageResult {
     let l = lang(&headers);
@@ -713,7 +716,7 @@ pub async fn proposal(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(pid): Path<String>,
+    PagePath(pid): PagePath<String>,
 ) -> PageResult {
     let l = lang(&headers);
     let pid = parse_pid(&pid).page(&l)?;
@@ -732,7 +735,7 @@ pub async fn edit_proposal_form(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(pid): Path<String>,
+    PagePath(pid): PagePath<String>,
 ) -> PageResult {
     let l = lang(&headers);
     let pid = parse_pid(&pid).page(&l)?;
@@ -767,7 +770,7 @@ pub async fn edit_proposal(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(pid): Path<String>,
+    PagePath(pid): PagePath<String>,
     req: Request,
 ) -> PageResult {
     let l = lang(&headers);
@@ -779,7 +782,7 @@ pub async fn proposal_action(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path((pid, action)): Path<(String, String)>,
+    PagePath((pid, action)): PagePath<(String, String)>,
     body: Bytes,
 ) -> PageResult {
     let l = lang(&headers);
