@@ -89,6 +89,11 @@ enum Cmd {
         registrations: usize,
         #[arg(long, default_value_t = 300)]
         queries: usize,
+        /// Instead: SECS seconds of sustained mixed load by --clients
+        /// clients on an existing data dir (registration, lists, search as
+        /// you type, dispatch, dashboard).
+        #[arg(long, value_name = "SECS")]
+        sustained: Option<u64>,
     },
     /// Write a verified backup file of the data dir into folder TO; prints its path.
     Backup {
@@ -191,18 +196,23 @@ pub fn run() -> ExitCode {
             clients,
             registrations,
             queries,
+            sustained,
         } => {
             let data_dir = dir
                 .data_dir
                 .unwrap_or_else(|| PathBuf::from("./bench-data"));
-            let o = crate::bench::BenchOptions {
-                data_dir,
-                tickets,
-                clients,
-                registrations,
-                queries,
-            };
-            crate::bench::run(&o).map(|report| println!("{report}"))
+            if let Some(secs) = sustained {
+                crate::bench_sustained::run(&data_dir, secs, clients).map(|md| println!("{md}"))
+            } else {
+                let o = crate::bench::BenchOptions {
+                    data_dir,
+                    tickets,
+                    clients,
+                    registrations,
+                    queries,
+                };
+                crate::bench::run(&o).map(|report| println!("{report}"))
+            }
         }
         Cmd::CreateAdmin {
             dir,

@@ -5,7 +5,7 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::tables::{AUDIT, AUDIT_CHAIN};
-use super::{Result, Store, StoreError, codec};
+use super::{Result, Store, codec};
 use crate::domain::chain;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,17 +28,20 @@ impl Store {
             let mut t = w.open_table(AUDIT)?;
             let mut chain_t = w.open_table(AUDIT_CHAIN)?;
             let id = t.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
+            // Links to the newest stored link whatever happened before: a
+            // broken chain must not stop the log from recording (the break
+            // stays visible to `verify-audit`).
             let prev = match chain_t.last()? {
-                Some((k, v)) if k.value() + 1 == id => v.value().try_into().map_err(|_| {
-                    StoreError::Corrupt("the audit hash chain link is not 32 bytes".into())
-                })?,
-                None if id == 1 => chain::GENESIS,
-                _ => {
-                    return Err(StoreError::Corrupt(format!(
-                        "audit record {} has no link of the audit hash chain",
-                        id - 1
-                    )));
+                Some((k, v)) => {
+                    if k.value() + 1 != id {
+                        tracing::warn!(
+                            id,
+                            "the audit hash chain does not end at the newest record"
+                        );
+                    }
+                    v.value().try_into().unwrap_or(chain::GENESIS)
                 }
+                None => chain::GENESIS,
             };
             let bytes = codec::encode(rec);
             let link = chain::link(&prev, &chain::audit_key(id), &bytes);
