@@ -149,7 +149,7 @@ pub fn percentiles(mut v: Vec<Duration>) -> (f64, f64, usize) {
     (at(0.5), at(0.99), v.len())
 }
 
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
@@ -160,7 +160,7 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -168,14 +168,14 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or(18080)
 }
 
-fn start(data_dir: &Path, port: u16) -> Result<(Server, Duration), String> {
+pub(crate) fn start(data_dir: &Path, port: u16) -> Result<(Server, Duration), String> {
     let t0 = Instant::now();
     let child = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
         .args([

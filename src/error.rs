@@ -28,6 +28,9 @@ pub enum Error {
     /// A part of the program that is not available (yet), e.g. search.
     #[error("{0}")]
     Unavailable(String),
+    /// The disk is full: nothing was written (507).
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -44,11 +47,25 @@ impl Error {
     }
 }
 
+impl From<std::io::Error> for Error {
+    /// A full disk becomes 507 with the reason; any other I/O error is internal.
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || crate::store::space::is_disk_full_text(&e.to_string())
+        {
+            Error::InsufficientStorage(crate::store::space::disk_full(0, 0).to_string())
+        } else {
+            Error::Internal(e.to_string())
+        }
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) => Error::Conflict(m),
             StoreError::NotFound(m) => Error::NotFound(m),
+            StoreError::DiskFull(m) => Error::InsufficientStorage(m),
             other => Error::Internal(other.to_string()),
         }
     }

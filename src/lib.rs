@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod bench;
+pub mod bench_sustained;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -191,6 +191,11 @@ fn fixture_opens_migrated_and_readable() {
     assert!(store.ticket(no("20260302-000004")).unwrap().is_none());
     let problems = store.check_indexes().unwrap();
     assert!(problems.is_empty(), "inconsistent indexes: {problems:#?}");
+    // v7 linked every stored event into its ticket's hash chain.
+    let chains = store.verify_chains().unwrap();
+    assert!(chains.present);
+    assert_eq!((chains.tickets, chains.events), (3, 5));
+    assert!(chains.ok(), "{:#?}", chains.broken);
     drop(store);
 
     // The whole program works on the migrated file: services load, read
@@ -226,6 +231,10 @@ fn fixture_opens_migrated_and_readable() {
         problems.is_empty(),
         "inconsistent indexes after a write: {problems:#?}"
     );
+    // New events continue the chains computed by the migration.
+    let chains = svc.store.verify_chains().unwrap();
+    assert!(chains.ok(), "{:#?}", chains.broken);
+    assert_eq!(chains.tickets, 4);
 }
 
 #[test]

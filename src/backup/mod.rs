@@ -1202,12 +1202,17 @@ fn verify_file(path: &Path, gently: bool) -> Result<Verified> {
         )));
     }
     let db = db.ok_or_else(|| damaged("there is no hotline.redb"))?;
-    let facts = snapshot::facts_in_slice(Slice {
+    let (facts, chains) = snapshot::facts_in_slice(Slice {
         file,
         offset: db.offset,
         len: db.size,
     })
     .map_err(|e| damaged(&format!("the database does not open ({e})")))?;
+    if let Some(first) = chains.broken.first() {
+        return Err(damaged(&format!(
+            "哈希链断裂，记录被改动 (a hash chain is broken, records were tampered with): {first}"
+        )));
+    }
     let c = &manifest.counts;
     let attachments = read
         .iter()

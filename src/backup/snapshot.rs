@@ -122,6 +122,8 @@ every_table!(
     DIFFICULT_REBUILD,
     BULLETIN_INDEX,
     BULLETINS,
+    AUDIT_CHAIN,
+    EVENT_CHAIN,
 );
 
 /// Bytes the reading thread gathers before appending them to the spool.
@@ -791,12 +793,14 @@ impl StorageBackend for Slice {
     }
 }
 
-/// Opens the database member of a backup file read-only and counts it.
-pub fn facts_in_slice(slice: Slice) -> Result<DbFacts> {
+/// Opens the database member of a backup file read-only, counts it and
+/// checks its hash chains (timelines and audit log).
+pub fn facts_in_slice(slice: Slice) -> Result<(DbFacts, crate::store::chain::ChainReport)> {
     let db = redb::Builder::new()
         .set_cache_size(16 << 20)
         .open_read_only_with_backend(slice)?;
-    facts_of(&db)
+    let r = db.begin_read()?;
+    Ok((facts_in(&r)?, crate::store::chain::verify_in(&r)?))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod assessment;
 pub mod bulletin;
 pub mod calendar;
+pub mod chain;
 pub mod geo;
 pub mod kb;
 pub mod kpi;

@@ -36,6 +36,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -88,6 +89,7 @@ impl IntoResponse for ApiError {
             Error::PayloadTooLarge(_) => "too-large",
             Error::TooManyRequests { .. } => "too-many-requests",
             Error::Unavailable(_) => "unavailable",
+            Error::InsufficientStorage(_) => "insufficient-storage",
             Error::Internal(_) => "internal",
         };
         let p = Problem {

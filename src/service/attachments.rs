@@ -154,11 +154,17 @@ impl Services {
                 f.sync_all()?;
                 std::fs::rename(&tmp, &path)
             };
+            // An attachment also leaves the reserve of the data disk free.
+            crate::store::space::check(&path, crate::store::space::reserve() + bytes.len() as u64)
+                .map_err(Error::from)?;
             if let Err(e) = write() {
                 let _ = std::fs::remove_file(&tmp);
-                return Err(Error::internal(format!(
-                    "cannot store attachment {sha}: {e}"
-                )));
+                return Err(match Error::from(e) {
+                    Error::Internal(m) => {
+                        Error::internal(format!("cannot store attachment {sha}: {m}"))
+                    }
+                    full => full,
+                });
             }
         }
         self.uploads.record(actor.user.id, &sha);

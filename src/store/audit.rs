@@ -4,8 +4,9 @@
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::tables::AUDIT;
+use super::tables::{AUDIT, AUDIT_CHAIN};
 use super::{Result, Store, codec};
+use crate::domain::chain;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -22,11 +23,30 @@ pub struct AuditRecord {
 
 impl Store {
     pub fn append_audit(&self, rec: &AuditRecord) -> Result<u64> {
-        let w = self.write()?;
+        let w = self.write_essential()?;
         let id = {
             let mut t = w.open_table(AUDIT)?;
+            let mut chain_t = w.open_table(AUDIT_CHAIN)?;
             let id = t.last()?.map(|(k, _)| k.value() + 1).unwrap_or(1);
-            t.insert(id, codec::encode(rec).as_slice())?;
+            // Links to the newest stored link whatever happened before: a
+            // broken chain must not stop the log from recording (the break
+            // stays visible to `verify-audit`).
+            let prev = match chain_t.last()? {
+                Some((k, v)) => {
+                    if k.value() + 1 != id {
+                        tracing::warn!(
+                            id,
+                            "the audit hash chain does not end at the newest record"
+                        );
+                    }
+                    v.value().try_into().unwrap_or(chain::GENESIS)
+                }
+                None => chain::GENESIS,
+            };
+            let bytes = codec::encode(rec);
+            let link = chain::link(&prev, &chain::audit_key(id), &bytes);
+            t.insert(id, bytes.as_slice())?;
+            chain_t.insert(id, link.as_slice())?;
             id
         };
         w.commit()?;

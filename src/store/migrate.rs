@@ -21,6 +21,7 @@ const STEPS: &[Step] = &[
     v4_knowledge_base,
     v5_aggregates,
     v6_bulletins,
+    v7_hash_chains,
 ];
 
 /// The schema version this program writes.
@@ -228,5 +229,17 @@ fn v6_bulletins(txn: &WriteTransaction) -> Result<()> {
         seconds = started.elapsed().as_secs_f64(),
         "hot words and difficult cases counted"
     );
+    Ok(())
+}
+
+/// Version 7: the hash chains of the timelines and the audit log
+/// (`event_chain`, `audit_chain`; `domain::chain`), computed for every
+/// event and audit record already stored. Records stay as they are. A later
+/// step that rewrites an event or audit record must recompute its chain.
+fn v7_hash_chains(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(AUDIT)?;
+    txn.open_table(EVENTS)?;
+    let (events, audit) = super::chain::fill_in(txn)?;
+    tracing::info!(events, audit, "hash chains computed");
     Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod aggregates;
 pub mod audit;
 pub mod bulletins;
+pub mod chain;
 pub mod codec;
 pub mod dashboard;
 pub mod kb;
@@ -15,6 +16,7 @@ pub mod migrate;
 pub mod org;
 pub mod sessions;
 pub mod settings;
+pub mod space;
 pub mod tables;
 pub mod tickets;
 
@@ -43,12 +45,22 @@ pub enum StoreError {
     NewerSchema { found: u32, supported: u32 },
     #[error("store: {0}")]
     Db(String),
+    /// The disk of the data file is (nearly) full: nothing was written.
+    #[error("{0}")]
+    DiskFull(String),
 }
 
 macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Db(e.to_string()) }
+            fn from(e: $t) -> Self {
+                let s = e.to_string();
+                if space::is_disk_full_text(&s) {
+                    StoreError::DiskFull(space::disk_full(0, space::reserve()).to_string())
+                } else {
+                    StoreError::Db(s)
+                }
+            }
         }
     )*};
 }
@@ -123,7 +135,18 @@ impl Store {
         Ok(self.db.begin_read()?)
     }
 
+    /// A write transaction, refused with `DiskFull` while less than the
+    /// reserve is free (`space.rs`).
     pub(crate) fn write(&self) -> Result<WriteTransaction> {
+        space::check(&self.path, space::reserve())?;
+        Ok(self.db.begin_write()?)
+    }
+
+    /// A write transaction for sessions and audit records, which may use
+    /// the last three quarters of the reserve: logging in to read still
+    /// works while ordinary changes are refused.
+    pub(crate) fn write_essential(&self) -> Result<WriteTransaction> {
+        space::check(&self.path, space::reserve() / 4)?;
         Ok(self.db.begin_write()?)
     }
 

@@ -30,7 +30,7 @@ pub struct ApiToken {
 
 impl Store {
     pub fn put_session(&self, hash: &str, s: &Session) -> Result<()> {
-        let w = self.write()?;
+        let w = self.write_essential()?;
         {
             let mut t = w.open_table(SESSIONS)?;
             t.insert(hash, codec::encode(s).as_slice())?;
@@ -62,7 +62,7 @@ impl Store {
     }
 
     pub fn delete_session(&self, hash: &str) -> Result<()> {
-        let w = self.write()?;
+        let w = self.write_essential()?;
         w.open_table(SESSIONS)?.remove(hash)?;
         w.commit()?;
         Ok(())
@@ -70,7 +70,7 @@ impl Store {
 
     /// Ends every session of a user (password change or reset, disabling).
     pub fn delete_sessions_of(&self, user_id: u32) -> Result<()> {
-        let w = self.write()?;
+        let w = self.write_essential()?;
         {
             let mut t = w.open_table(SESSIONS)?;
             t.retain(|_, v| {
@@ -84,7 +84,7 @@ impl Store {
     }
 
     pub fn create_api_token(&self, hash: &str, mut tok: ApiToken) -> Result<ApiToken> {
-        let w = self.write()?;
+        let w = self.write_essential()?;
         {
             let mut t = w.open_table(API_TOKENS)?;
             let mut max = 0;
@@ -122,7 +122,7 @@ impl Store {
     }
 
     pub fn revoke_api_token(&self, id: u32) -> Result<()> {
-        let w = self.write()?;
+        let w = self.write_essential()?;
         {
             let mut t = w.open_table(API_TOKENS)?;
             let mut found = None;

@@ -58,6 +58,13 @@ pub const IDX_STATE_DUE: TableDefinition<(u8, i64, u64), ()> =
 /// event (logins, users, units, categories, tokens, settings, calendar,
 /// backups). Append-only. (schema v3)
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// audit id → link of the audit hash chain (32 bytes, `domain::chain`):
+/// SHA-256 of the previous record's link, the id and the stored record
+/// bytes. Written with every audit record. (schema v7)
+pub const AUDIT_CHAIN: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_chain");
+/// (ticket, sequence) → link of the ticket's timeline hash chain (32 bytes,
+/// `domain::chain`), written with every event. (schema v7)
+pub const EVENT_CHAIN: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("event_chain");
 
 // ---- knowledge base (schema v4) ----
 

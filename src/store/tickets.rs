@@ -170,13 +170,35 @@ fn put_indexes(w: &WriteTransaction, t: &Ticket, old: Option<&Ticket>) -> Result
     Ok(())
 }
 
+/// Appends `events` to the ticket's timeline, each with its link of the
+/// ticket's hash chain (`domain::chain`) in `event_chain`.
 fn append_events(
     events_t: &mut Table<(u64, u32), &[u8]>,
+    chain_t: &mut Table<(u64, u32), &[u8]>,
     t: &mut Ticket,
     events: &[Event],
 ) -> Result<()> {
+    use crate::domain::chain;
+    let no = t.number.0;
+    // A missing or malformed link (a tampered file) does not stop the
+    // ticket's work: the new events link from genesis and the break stays
+    // visible to `verify-audit`.
+    let mut prev = match t.event_count.checked_sub(1) {
+        None => chain::GENESIS,
+        Some(last) => match chain_t.get((no, last))? {
+            Some(l) => l.value().try_into().unwrap_or(chain::GENESIS),
+            None => {
+                tracing::warn!(ticket = %t.number, "the timeline's hash chain has no link for its last event");
+                chain::GENESIS
+            }
+        },
+    };
     for e in events {
-        events_t.insert((t.number.0, t.event_count), codec::encode(e).as_slice())?;
+        let bytes = codec::encode(e);
+        let seq = t.event_count;
+        prev = chain::link(&prev, &chain::event_key(no, seq), &bytes);
+        events_t.insert((no, seq), bytes.as_slice())?;
+        chain_t.insert((no, seq), prev.as_slice())?;
         t.event_count += 1;
     }
     Ok(())
@@ -257,7 +279,8 @@ impl Store {
                     t.number = TicketNo::new(day, seq);
                     t.event_count = 0;
                     let mut ev = w.open_table(EVENTS)?;
-                    append_events(&mut ev, &mut t, &events)?;
+                    let mut ch = w.open_table(EVENT_CHAIN)?;
+                    append_events(&mut ev, &mut ch, &mut t, &events)?;
                     tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
                     agg.change(None, &t, &events, &ev)?;
                 }
@@ -272,9 +295,17 @@ impl Store {
         match run() {
             Ok(v) => v,
             Err(e) => {
+                let full = matches!(e, StoreError::DiskFull(_));
                 let msg = e.to_string();
+                let err = |m: String| {
+                    if full {
+                        StoreError::DiskFull(m)
+                    } else {
+                        StoreError::Db(m)
+                    }
+                };
                 ids.into_iter()
-                    .map(|id| (id, Err(StoreError::Db(msg.clone()))))
+                    .map(|id| (id, Err(err(msg.clone()))))
                     .collect()
             }
         }
@@ -297,7 +328,8 @@ impl Store {
                 }
                 t.event_count = 0;
                 let mut ev = w.open_table(EVENTS)?;
-                append_events(&mut ev, &mut t, &events)?;
+                let mut ch = w.open_table(EVENT_CHAIN)?;
+                append_events(&mut ev, &mut ch, &mut t, &events)?;
                 tickets.insert(t.number.0, codec::encode(&t).as_slice())?;
                 agg.change(None, &t, &events, &ev)?;
             }
@@ -334,13 +366,15 @@ impl Store {
             new.number = old.number;
             new.event_count = old.event_count;
             let mut ev = w.open_table(EVENTS).map_err(StoreError::from)?;
-            append_events(&mut ev, &mut new, &events)?;
+            let mut ch = w.open_table(EVENT_CHAIN).map_err(StoreError::from)?;
+            append_events(&mut ev, &mut ch, &mut new, &events)?;
             tickets
                 .insert(no.0, codec::encode(&new).as_slice())
                 .map_err(StoreError::from)?;
             agg.change(Some(&old), &new, &events, &ev)?;
             drop(tickets);
             drop(ev);
+            drop(ch);
             put_indexes(&w, &new, Some(&old))?;
             outbox_ticket(&w, &new, Some(&old))?;
             new
@@ -373,8 +407,9 @@ impl Store {
             na.event_count = oa.event_count;
             nb.event_count = ob.event_count;
             let mut ev = w.open_table(EVENTS).map_err(StoreError::from)?;
-            append_events(&mut ev, &mut na, &ea)?;
-            append_events(&mut ev, &mut nb, &eb)?;
+            let mut ch = w.open_table(EVENT_CHAIN).map_err(StoreError::from)?;
+            append_events(&mut ev, &mut ch, &mut na, &ea)?;
+            append_events(&mut ev, &mut ch, &mut nb, &eb)?;
             agg.change(Some(&oa), &na, &ea, &ev)?;
             agg.change(Some(&ob), &nb, &eb, &ev)?;
             tickets
@@ -385,6 +420,7 @@ impl Store {
                 .map_err(StoreError::from)?;
             drop(tickets);
             drop(ev);
+            drop(ch);
             put_indexes(&w, &na, Some(&oa))?;
             put_indexes(&w, &nb, Some(&ob))?;
             outbox_ticket(&w, &na, Some(&oa))?;
@@ -412,6 +448,7 @@ impl Store {
         {
             let mut tickets = w.open_table(TICKETS)?;
             let mut ev = w.open_table(EVENTS)?;
+            let mut ch = w.open_table(EVENT_CHAIN)?;
             for no in nos {
                 let Some(old) = get_ticket(&tickets, *no)? else {
                     continue;
@@ -423,7 +460,7 @@ impl Store {
                 }
                 new.number = old.number;
                 new.event_count = old.event_count;
-                append_events(&mut ev, &mut new, &events)?;
+                append_events(&mut ev, &mut ch, &mut new, &events)?;
                 tickets.insert(no.0, codec::encode(&new).as_slice())?;
                 agg.change(Some(&old), &new, &events, &ev)?;
                 put_indexes(&w, &new, Some(&old))?;
