@@ -197,6 +197,53 @@ async fn wait_complete(c: &Client) {
     }
 }
 
+/// A browser that goes away without closing its stream (a killed tab):
+/// the server releases the stream and its broadcast receiver promptly
+/// (hyper sees the closed socket; a connection that vanishes without a
+/// FIN fails at the next keep-alive comment, every 10 s).
+#[test]
+fn a_dropped_connection_is_released_promptly() {
+    use std::io::{Read, Write};
+    let Some(env) = Env::start("live-drop") else {
+        return;
+    };
+    let who = session(env.port, "dept", PASSWORD);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", env.port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    write!(
+        s,
+        "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\nAccept: text/event-stream\r\n\r\n",
+        who.0
+    )
+    .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
+    let deadline = Instant::now() + WAIT;
+    while open_streams(&env.log).0 != 1 {
+        assert!(Instant::now() < deadline, "the stream never counted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Gone without a word: shut the socket down (RST on close).
+    let closed = Instant::now();
+    s.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(s);
+    while open_streams(&env.log).0 != 0 {
+        assert!(
+            closed.elapsed() < Duration::from_secs(13),
+            "the server still holds the dropped stream after {:?}",
+            closed.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!(
+        "e2e[live]: a dropped /events connection was released after {:?}",
+        closed.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 2. Ten tabs, one stream
 

@@ -132,6 +132,8 @@
   // ---- the connection to the hub
   var port = null, localHub = null, localClient = null;
   var noWorker = !window.SharedWorker || !workerUrl;
+  // localStorage "hotline.live.noWorker" = "1" forces the in-page hub
+  // (tests/e2e_live.rs runs the walk both ways).
   try { if (window.localStorage && localStorage.getItem("hotline.live.noWorker") === "1") noWorker = true; } catch (e) { /* storage off */ }
   body.dataset.liveMode = noWorker ? "page" : "shared";
   function visible() { return document.visibilityState === "visible"; }
