@@ -503,7 +503,8 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
             | EventKind::ExtensionDecided { .. }
             | EventKind::MergedIn { .. }
             | EventKind::SentBackToOperator
-            | EventKind::Corrected { .. } => {}
+            | EventKind::Corrected { .. }
+            | EventKind::AlarmAcknowledged => {}
         }
     }
     out

@@ -4,6 +4,7 @@
 //! Architecture invariant: `domain` depends on nothing else in the crate.
 
 pub mod aggregate;
+pub mod alarm;
 pub mod assessment;
 pub mod bulletin;
 pub mod calendar;

@@ -100,6 +100,11 @@ impl OrgTree {
         out
     }
 
+    /// The unit's parent; `None` under the center or if unknown.
+    pub fn parent(&self, id: u32) -> Option<u32> {
+        self.parent.get(&id).copied().flatten()
+    }
+
     pub fn children(&self, id: u32) -> &[u32] {
         self.children.get(&id).map(Vec::as_slice).unwrap_or(&[])
     }

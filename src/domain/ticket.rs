@@ -264,6 +264,10 @@ pub enum EventKind {
     Corrected {
         changes: String,
     },
+    /// A team lead acknowledged the alarm of an emergency waiting for
+    /// sign-for, for the center (`domain::alarm`); appended: variants are
+    /// stored by position.
+    AlarmAcknowledged,
 }
 
 /// One entry of the append-only timeline (一事一档).

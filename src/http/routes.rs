@@ -2,7 +2,7 @@
 //!
 //! Routes that need no login: `/healthz`, `/api/v1/openapi.json`,
 //! `POST /api/v1/setup`, `POST /api/v1/session`, `/setup`, `/login`,
-//! `/static/*`, `POST /csp-report` (browsers' policy-violation reports,
+//! `/static/*`, `/favicon.ico`, `POST /csp-report` (browsers' policy-violation reports,
 //! `http::security`), and the citizens' `/public`, `/public/lookup`,
 //! `POST /api/v1/public/tickets`, `GET /api/v1/public/tickets/{number}`
 //! (rate-limited). Every other route authenticates through `ApiAuth` (API) or
@@ -108,7 +108,8 @@ pub fn pages() -> Router<AppState> {
         .route("/inbox", get(pages::inbox::inbox))
         .route("/queues", get(pages::inbox::queues))
         .route("/sent-back", get(pages::inbox::sent_back))
-        .route("/events", get(pages::inbox::events))
+        .route("/events", get(pages::live::events))
+        .route("/favicon.ico", get(pages::live::favicon))
         .route("/tickets/{number}", get(pages::ticket::page))
         .route("/tickets/{number}/act/{action}", post(pages::ticket::act))
         .route(

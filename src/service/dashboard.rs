@@ -45,6 +45,11 @@ pub struct Emergency {
     pub dispatched_at: String,
     /// Minutes since the dispatch.
     pub minutes: i64,
+    /// Not signed for within its response time (`domain::alarm`): the
+    /// team leads are alarmed.
+    pub escalated: bool,
+    /// A team lead acknowledged the alarm for the center.
+    pub acknowledged: bool,
 }
 
 /// Overdue tickets and this month's cards of a unit.
@@ -272,7 +277,10 @@ impl Services {
             .iter()
             .map(|t| {
                 let since = t.stage.map(|s| s.started_at).unwrap_or(t.created_at);
+                let facts = self.alarm_facts(t);
                 Emergency {
+                    escalated: crate::domain::alarm::escalated(&facts, now.as_second()),
+                    acknowledged: facts.acknowledged,
                     number: t.number.to_string(),
                     title: t.title.clone(),
                     unit: t

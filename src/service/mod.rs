@@ -6,6 +6,7 @@
 //! through `Actor::scope` here, never through a template.
 
 pub mod admin;
+pub mod alarm;
 pub mod attachments;
 pub mod audit;
 pub mod auth;

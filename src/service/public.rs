@@ -302,7 +302,8 @@ pub fn public_steps(events: &[Event], dir: &Directory) -> Vec<PublicStep> {
             | EventKind::MergedIn { .. }
             | EventKind::SampledForCallback
             | EventKind::SentBackToOperator
-            | EventKind::Corrected { .. } => continue,
+            | EventKind::Corrected { .. }
+            | EventKind::AlarmAcknowledged => continue,
         };
         out.push(PublicStep {
             at: fmt_time(e.at, dir),

@@ -297,6 +297,10 @@ impl EventView {
             EventKind::SampledForCallback => ("sampled_for_callback", "抽中回访".to_string()),
             EventKind::SentBackToOperator => ("sent_back", "退回话务员修改".to_string()),
             EventKind::Corrected { changes } => ("corrected", format!("修改工单：{changes}")),
+            EventKind::AlarmAcknowledged => (
+                "alarm_acknowledged",
+                "班长确认紧急告警（中心已知悉，等待承办单位签收）".to_string(),
+            ),
             EventKind::ExtensionDecided { approved, until } => (
                 "extension_decided",
                 match (approved, until) {

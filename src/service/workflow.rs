@@ -26,6 +26,9 @@ pub struct Notice {
     #[serde(skip)]
     pub units_seen: Vec<u32>,
     pub emergency: bool,
+    /// What `domain::alarm` needs to decide who is alarmed.
+    #[serde(skip)]
+    pub alarm: crate::domain::alarm::Facts,
 }
 
 impl From<Refusal> for Error {
@@ -83,7 +86,11 @@ pub struct Queues {
 
 impl Services {
     pub(crate) fn notify(&self, t: &Ticket, kind: &str) {
-        let _ = self.notices.send(Notice {
+        let _ = self.notices.send(self.notice(t, kind));
+    }
+
+    pub(crate) fn notice(&self, t: &Ticket, kind: &str) -> Notice {
+        Notice {
             kind: kind.to_string(),
             number: t.number.to_string(),
             title: t.title.clone(),
@@ -91,7 +98,14 @@ impl Services {
             unit_id: t.unit_id,
             units_seen: t.units_seen.clone(),
             emergency: t.appeal_type == AppealType::Emergency || t.urgency == Urgency::Emergency,
-        });
+            alarm: self.alarm_facts(t),
+        }
+    }
+
+    /// Live receivers of notices (open `/events` and `/events/dashboard`
+    /// streams): how the tests see that tabs share one stream.
+    pub fn live_receivers(&self) -> usize {
+        self.notices.receiver_count()
     }
 
     /// Corrects a ticket before dispatch, every field checked as at intake.
@@ -209,26 +223,17 @@ impl Services {
         Ok(out)
     }
 
-    /// Emergencies the viewer can see that still wait for sign-for: sent
-    /// first to every newly opened screen, so the alarm survives navigation.
+    /// Emergencies that still wait for sign-for and alarm the viewer
+    /// (loud or quiet, `domain::alarm`): sent first to every newly opened
+    /// stream, so the alarm survives navigation.
     pub fn pending_emergencies(&self, actor: &Actor) -> Result<Vec<Notice>> {
-        let nos = self
-            .store
-            .stages_due_before(&[State::AwaitingSignFor], i64::MAX)?;
+        let now = self.now().as_second();
+        let v = super::alarm::viewer(actor);
         Ok(self
-            .store
-            .tickets(&nos)?
+            .alarm_notices()?
             .into_iter()
-            .filter(|t| t.appeal_type == AppealType::Emergency || t.urgency == Urgency::Emergency)
-            .filter(|t| actor.scope.sees(&t.units_seen))
-            .map(|t| Notice {
-                kind: "pending".into(),
-                number: t.number.to_string(),
-                title: t.title.clone(),
-                state: t.state,
-                unit_id: t.unit_id,
-                units_seen: t.units_seen.clone(),
-                emergency: true,
+            .filter(|n| {
+                crate::domain::alarm::level(&n.alarm, &v, now) != crate::domain::alarm::Level::None
             })
             .collect())
     }
@@ -324,14 +329,23 @@ impl Services {
             .store
             .stages_due_before(&stage_states, now.as_second())?;
         let mut due = vec![];
+        // An emergency still not signed for when its response time is over
+        // escalates (`domain::alarm`): its first card is the moment.
+        let mut escalated = vec![];
         for mut t in self.store.tickets(&candidates)? {
             if !workflow::record_cards(&mut t, now, &dir.calendar, &tz).is_empty() {
                 due.push(t.number);
+                if t.state == State::AwaitingSignFor {
+                    escalated.push(t);
+                }
             }
         }
         let changed = self
             .store
             .update_each(&due, |t| workflow::record_cards(t, now, &dir.calendar, &tz))?;
+        for t in escalated.iter().filter(|t| self.alarm_facts(t).active()) {
+            self.notify(t, "escalated");
+        }
         if changed > 0 {
             tracing::info!(changed, "cards recorded");
         }
@@ -623,6 +637,7 @@ impl Services {
             "void" => Action::Void,
             "send-back" => Action::SendBack,
             "correct" => return self.correct(actor, number, &b, &reason),
+            "acknowledge-alarm" => return self.acknowledge_alarm(actor, number, &reason),
             "merge" => {
                 let m = b.master.clone().unwrap_or_default();
                 return self.merge(actor, number, m.trim(), &reason);

@@ -1,5 +1,6 @@
 // Hotline: a little hand-written JavaScript. Nothing here is required for a
 // page to work; it adds the caller history on the intake page and keys.
+// Live notices and alarms are in live.js (and live-worker.js).
 (function () {
   "use strict";
   function esc(s) {
@@ -39,71 +40,6 @@
       phone.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(lookup, 250); });
       phone.addEventListener("change", lookup);
       if (phone.value) lookup();
-    }
-    // Live notices: new tickets for this unit, emergencies until signed for.
-    var live = document.body.dataset.liveUrl;
-    var banner = document.getElementById("live-banner");
-    if (live && banner && window.EventSource) {
-      var alarms = {};
-      var beep = function () {
-        try {
-          var Ctx = window.AudioContext || window.webkitAudioContext;
-          var ctx = beep.ctx || (beep.ctx = new Ctx());
-          var o = ctx.createOscillator(), g = ctx.createGain();
-          o.type = "square"; o.frequency.value = 880; g.gain.value = 0.15;
-          o.connect(g); g.connect(ctx.destination);
-          o.start(); o.stop(ctx.currentTime + 0.4);
-        } catch (e) { /* no audio device */ }
-      };
-      var render = function () {
-        var keys = Object.keys(alarms);
-        if (keys.length === 0) { banner.hidden = true; banner.innerHTML = ""; return; }
-        banner.hidden = false;
-        banner.className = "live-banner" + (keys.some(function (k) { return alarms[k].emergency; }) ? " alarm" : "");
-        banner.innerHTML = keys.map(function (k) {
-          var n = alarms[k];
-          return '<div class="live-item' + (n.emergency ? " emergency" : "") + '">' +
-            esc(n.emergency ? banner.dataset.emergency : banner.dataset.new) + ' <a href="/tickets/' + esc(n.number) + '">' +
-            esc(n.number) + "</a> " + esc(n.title) + (n.emergency ? "" : ' <button type="button" class="link" data-dismiss="' + esc(n.number) + '">×</button>') + "</div>";
-        }).join("");
-      };
-      banner.addEventListener("click", function (e) {
-        var k = e.target && e.target.dataset && e.target.dataset.dismiss;
-        if (k) { delete alarms[k]; render(); }
-      });
-      // Pages marked data-live (inbox, queues) refresh their lists in place.
-      var liveSection = document.querySelector("[data-live]");
-      var refreshTimer = null;
-      var refresh = function () {
-        if (!liveSection) return;
-        clearTimeout(refreshTimer);
-        refreshTimer = setTimeout(function () {
-          fetch(location.href, { credentials: "same-origin" })
-            .then(function (r) { return r.ok ? r.text() : null; })
-            .then(function (html) {
-              if (!html) return;
-              var doc = new DOMParser().parseFromString(html, "text/html");
-              var fresh = doc.querySelector("[data-live]");
-              if (fresh) liveSection.innerHTML = fresh.innerHTML;
-            })
-            .catch(function () {});
-        }, 300);
-      };
-      var es = new EventSource(live);
-      es.addEventListener("ticket", function (msg) {
-        var n = JSON.parse(msg.data);
-        if (n.kind !== "pending") refresh();
-        if (n.state === "awaiting_sign_for") {
-          alarms[n.number] = n;
-          if (n.emergency) beep();
-        } else if (alarms[n.number]) {
-          delete alarms[n.number];
-        }
-        render();
-      });
-      setInterval(function () {
-        if (Object.keys(alarms).some(function (k) { return alarms[k].emergency; })) beep();
-      }, 5000);
     }
     // The review form shows the period only for "back", the unit only for "transfer".
     var outcome = document.getElementById("review-outcome");

@@ -1,7 +1,8 @@
 // Hotline: the leader dashboard and the wallboard update in place.
 // `/events/dashboard` sends "changed" (at most every 2 s) when tickets
-// change; the page then re-reads GET /api/v1/reports/dashboard and writes
-// the numbers and lists. Text goes in with textContent only. The wallboard
+// change — through the live hub of web/static/live.js, one stream shared
+// by every tab — and the page then re-reads GET /api/v1/reports/dashboard
+// and writes the numbers and lists. Text goes in with textContent only. The wallboard
 // also shows a clock, and F toggles the browser's full screen.
 (function () {
   "use strict";
@@ -65,6 +66,12 @@
     number: function (tr, e) { cell(tr, e.number); },
     title: function (tr, e) { cell(tr, e.title, "t"); },
     unit: function (tr, e) { cell(tr, e.unit, "t"); },
+    alarm: function (tr, e) {
+      var table = root.querySelector("[data-rows='emergencies'][data-cols*='alarm']");
+      var label = e.acknowledged ? "acknowledged" : e.escalated ? "escalated" : "waiting";
+      cell(tr, table ? table.getAttribute("data-" + label) || "" : "", "alarm " + label);
+      if (e.escalated) tr.className = "escalated";
+    },
     dispatched_at: function (tr, e) { cell(tr, e.dispatched_at); },
     minutes: function (tr, e) { cell(tr, minutes(e.minutes), "num"); },
     overdue: function (tr, u) { cell(tr, u.overdue, "num"); },
@@ -169,21 +176,22 @@
 
   var status = root.querySelector("[data-live-status]");
   var liveText = status ? status.textContent : "";
-  function connect() {
-    if (!window.EventSource) return;
-    var es = new EventSource(root.getAttribute("data-events"));
-    es.addEventListener("changed", reload);
-    es.addEventListener("open", function () {
+  var down = false;
+  document.addEventListener("hotline:changed", reload);
+  document.addEventListener("hotline:status", function (e) {
+    if (!e.detail || e.detail.stream !== "dashboard") return;
+    if (e.detail.up) {
       if (status) { status.textContent = liveText; status.classList.remove("off"); }
-    });
-    es.addEventListener("error", function () {
+      // Re-read after a reconnect, in case something changed meanwhile.
+      if (down) reload();
+      down = false;
+    } else {
+      down = true;
       if (status) { status.textContent = status.getAttribute("data-offline"); status.classList.add("off"); }
-      // The browser reconnects by itself; re-read once it does, in case
-      // something changed while the stream was down.
-      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
-    });
-  }
-  connect();
+    }
+  });
+  // A page shown again from the back/forward cache missed the changes.
+  window.addEventListener("pageshow", function (e) { if (e.persisted) reload(); });
   // A slow safety net: deadlines pass and minutes grow without any event.
   setInterval(reload, 60000);
 

@@ -94,7 +94,7 @@ pub async fn events(
 /// the ticket's state does not allow answers 409, one the user's roles or
 /// unit do not allow 403, with the reason.
 #[utoipa::path(post, path = "/api/v1/tickets/{number}/actions/{action}", tag = "tickets",
-    params(("number" = String, Path), ("action" = String, Path, description = "dispatch, sign-for, return, hand-down, progress, request-extension, decide-extension, reply, approve-reply, review, callback, reopen, close, merge, void")),
+    params(("number" = String, Path), ("action" = String, Path, description = "dispatch, sign-for, return, hand-down, progress, request-extension, decide-extension, reply, approve-reply, review, callback, reopen, close, merge, void, acknowledge-alarm (team lead: the center knows about an emergency not yet signed for)")),
     request_body = ActionBody,
     responses((status = 200, body = TicketView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn action(

@@ -309,6 +309,7 @@ pub async fn events(
     if let Err(e) = crate::service::dashboard::report_scope(&actor) {
         return Err(super::error_page(e, Some(&lang(&headers))));
     }
+    let guard = super::live::Open::new(super::live::Kind::Dashboard);
     let rx = app.svc.subscribe();
     let scope = actor.scope.clone();
     struct S {
@@ -362,7 +363,8 @@ pub async fn events(
         },
     );
     let stream = futures_util::StreamExt::take_until(live, app.shutting_down());
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(super::live::counted(stream, guard))
+        .keep_alive(KeepAlive::new().interval(super::live::KEEP_ALIVE)))
 }
 
 // ------------------------------------------------------------ districts

@@ -1,18 +1,12 @@
-//! The department inbox, the center's queues, and live notices
-//! (server-sent events) for open screens.
-
-use std::convert::Infallible;
-use std::time::Duration;
+//! The department inbox and the center's queues (live notices:
+//! `pages::live`).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::Stream;
 use serde::Deserialize;
 
 use super::{Base, OrPage, PageResult, lang, render};
-use crate::domain::permissions::Scope;
 use crate::http::AppState;
 use crate::http::auth::PageAuth;
 use crate::service::workflow::{INBOX_TABS, Inbox, Queues};
@@ -79,56 +73,6 @@ pub async fn queues(State(app): State<AppState>, headers: HeaderMap, auth: PageA
         base: Base::new(&l, "queues.title", Some(&auth.0), &app),
         q,
     }))
-}
-
-/// `GET /events`: notices about tickets the viewer may see, as
-/// server-sent events (`event: ticket`, JSON data).
-pub async fn events(
-    State(app): State<AppState>,
-    auth: PageAuth,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // Subscribe first, then read what is pending, so that nothing falls
-    // between the two.
-    let rx = app.svc.subscribe();
-    let actor = auth.0.actor.clone();
-    let pending = app
-        .run(move |s| s.pending_emergencies(&actor))
-        .await
-        .unwrap_or_default();
-    let initial = futures_util::stream::iter(pending.into_iter().map(|n| {
-        Ok(Event::default()
-            .event("ticket")
-            .data(serde_json::to_string(&n).unwrap_or_default()))
-    }));
-    let scope = auth.0.actor.scope.clone();
-    let live = futures_util::stream::unfold((rx, scope), |(mut rx, scope)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(n) => {
-                    let visible = match &scope {
-                        Scope::All => true,
-                        Scope::Units(units) => n.units_seen.iter().any(|u| units.contains(u)),
-                    };
-                    if visible {
-                        let data = serde_json::to_string(&n).unwrap_or_default();
-                        return Some((
-                            Ok(Event::default().event("ticket").data(data)),
-                            (rx, scope),
-                        ));
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
-    // The stream ends when the server stops, so that a graceful shutdown
-    // does not wait for every open tab.
-    let stream = futures_util::StreamExt::take_until(
-        futures_util::StreamExt::chain(initial, live),
-        app.shutting_down(),
-    );
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 #[derive(Template)]

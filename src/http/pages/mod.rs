@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod intake;
 pub mod kb;
 pub mod list;
+pub mod live;
 pub mod login;
 pub mod public;
 pub mod reports;

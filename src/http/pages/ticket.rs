@@ -122,7 +122,13 @@ pub async fn page(
                 .collect()
         })
         .unwrap_or_default();
-    let actions = available(&raw, &auth.0.actor, !children.is_empty());
+    let mut actions = available(&raw, &auth.0.actor, !children.is_empty());
+    if crate::domain::alarm::may_acknowledge(&auth.0.actor.user.roles) {
+        let f = app.svc.alarm_facts(&raw);
+        if f.active() && !f.acknowledged {
+            actions.push("acknowledge-alarm");
+        }
+    }
     let proposed_unit = dir
         .category(&t.category_code)
         .and_then(|c| c.default_unit_id);
