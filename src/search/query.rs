@@ -27,6 +27,8 @@ pub struct Weights {
     pub learned: f32,
     /// A word inside a longer word of the query (search mode).
     pub sub_word: f32,
+    /// A word of one Chinese character.
+    pub single_char: f32,
 }
 
 pub const WEIGHTS: Weights = Weights {
@@ -36,6 +38,7 @@ pub const WEIGHTS: Weights = Weights {
     homophone: 0.6,
     learned: 0.5,
     sub_word: 0.4,
+    single_char: 0.5,
 };
 
 /// Filler words of spoken questions: they say nothing about the topic.
@@ -378,7 +381,16 @@ pub fn analyze(
         let inside = ws
             .iter()
             .any(|o| o.from <= t.from && t.to <= o.to && o.to - o.from > t.to - t.from);
-        put(&mut a.words, &t.text, if inside { w.sub_word } else { 1.0 });
+        // One character alone (跑, 特, 老) says little and matches much.
+        let single = t.text.chars().count() == 1 && t.text.chars().all(is_cjk);
+        let weight = if inside {
+            w.sub_word
+        } else if single {
+            w.single_char
+        } else {
+            1.0
+        };
+        put(&mut a.words, &t.text, weight);
     }
     for t in bigrams(&content) {
         if !is_stopword(&t.text) {
@@ -421,8 +433,9 @@ pub fn analyze(
             }
         }
     }
-    // 4. Homophone typos in Chinese runs (低报 → 低保).
-    let runs: Vec<Vec<char>> = q
+    // 4. Homophone typos in Chinese runs (低报 → 低保), function words
+    // left out (跑谁 is not 跑水).
+    let runs: Vec<Vec<char>> = content
         .split(|c: char| !is_cjk(c))
         .filter(|r| r.chars().count() >= 2)
         .map(|r| r.chars().collect())
