@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use super::query::is_stopword;
 use super::tokenize::{is_cjk, plain_words};
 
-pub const MIN_SUPPORT: u32 = 2;
+pub const MIN_SUPPORT: u32 = 3;
 pub const MIN_CONFIDENCE: f32 = 0.2;
 pub const MIN_LIFT: f32 = 3.0;
 pub const MAX_TARGETS: usize = 3;
@@ -77,7 +77,11 @@ fn content_words(text: &str) -> Vec<String> {
         .into_iter()
         .filter(|w| {
             let n = w.chars().count();
-            (2..=8).contains(&n) && w.chars().all(is_cjk) && !is_stopword(w)
+            (2..=8).contains(&n)
+                && w.chars().all(is_cjk)
+                && !is_stopword(w)
+                // Amounts and pointers (一两个, 两天, 这家) are no subject.
+                && !w.starts_with(|c: char| "一二三四五六七八九十两几半每这那某".contains(c))
         })
         .filter(|w| seen.insert(w.clone()))
         .collect()
