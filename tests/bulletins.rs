@@ -90,6 +90,18 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
             "{w}"
         );
         assert!(w.chars().count() >= 2, "{w}");
+        // Filler and address fragments are no hot words (issue 11).
+        assert!(
+            ![
+                "孩子", "帮忙", "特别", "突然", "晚上", "东路", "花园", "小区"
+            ]
+            .contains(&w),
+            "{w}"
+        );
+        assert!(
+            !hotline::domain::bulletin::is_place_fragment(w, &Default::default()),
+            "{w}"
+        );
     }
     assert!(table_rows(&b, "units").len() > 3);
     // The department ranking of the same period (names and scores).

@@ -322,6 +322,126 @@ pub fn is_countable(word: &str) -> bool {
     !stop_words().contains(word)
 }
 
+const FILLER_LIST: &str = include_str!("hotword_filler.txt");
+
+fn filler_words() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        FILLER_LIST
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
+}
+
+/// Endings of road and estate names. A word that is one of them (花园,
+/// 小区), or one of them after a direction or size (东路, 中路, 大街), or
+/// a longer word ending in a road or estate name (延安路, 海景花园) is a
+/// piece of an address, not a subject.
+const PLACE_SUFFIXES: &[&str] = &[
+    "路", "街", "道", "巷", "弄", "胡同", "号", "号楼", "栋", "单元", "花园", "小区", "苑", "公寓",
+    "大厦", "广场", "家园", "新村", "山庄", "名苑", "雅苑", "华庭", "府", "社区", "街道", "村",
+];
+/// Endings that are also the end of ordinary words (通道, 人行道, 信号,
+/// 农村, 政府): only right after a direction or size (大道, 东村).
+const AMBIGUOUS_SUFFIXES: &[&str] = &["道", "号", "府", "村", "栋"];
+const DIRECTIONS: &str = "东西南北中大小新老前后上下内外一二三四五六七八九十";
+
+/// Whether `word` is a fragment of an address: a name the center knows
+/// (`places`: its districts, streets and communities, see
+/// [`place_words`]) or a road/estate name by its ending.
+pub fn is_place_fragment(word: &str, places: &HashSet<String>) -> bool {
+    if places.contains(word) {
+        return true;
+    }
+    let n = word.chars().count();
+    for suf in PLACE_SUFFIXES {
+        let Some(stem) = word.strip_suffix(suf) else {
+            continue;
+        };
+        let stem_n = stem.chars().count();
+        if stem_n == 0 {
+            return !AMBIGUOUS_SUFFIXES.contains(suf);
+        }
+        if stem_n == 1 && DIRECTIONS.contains(stem) {
+            return true;
+        }
+        if stem_n >= 2 && n >= 3 && !AMBIGUOUS_SUFFIXES.contains(suf) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The words of the center's place names (district, street, community and
+/// unit names, segmented by `segment`), without the generic parts
+/// (街道, 办事处, 委员会, …) that are also ordinary words.
+pub fn place_words<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    segment: impl Fn(&str) -> Vec<String>,
+) -> HashSet<String> {
+    const GENERIC: &[&str] = &[
+        "办事处",
+        "委员会",
+        "居委会",
+        "居民",
+        "管理",
+        "服务",
+        "中心",
+        "人民政府",
+        "政府",
+        "分局",
+        "局",
+        "所",
+        "站",
+        "公司",
+        "有限公司",
+        "集团",
+        "办公室",
+        "部门",
+    ];
+    let mut out = HashSet::new();
+    for name in names {
+        let name = name.trim();
+        if name.is_empty() {
+            continue;
+        }
+        if is_place_name(name) {
+            out.insert(name.to_string());
+        }
+        for w in segment(name) {
+            if w.chars().count() >= 2
+                && !GENERIC.contains(&w.as_str())
+                && !stop_words().contains(w.as_str())
+                && is_place_name(name)
+            {
+                out.insert(w);
+            }
+        }
+    }
+    out
+}
+
+/// A name that denotes a place (a district, street, community or estate)
+/// rather than an office: its words are address fragments.
+fn is_place_name(name: &str) -> bool {
+    [
+        "区", "街道", "社区", "镇", "乡", "村", "路", "街", "小区", "花园",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s) || name.contains(&format!("{s}办事处")))
+}
+
+/// Whether a counted word is shown as a hot word: countable
+/// ([`is_countable`], the stored counts' rule), not a filler word of any
+/// call (`hotword_filler.txt`: 孩子, 帮忙, 突然, 晚上) and not a fragment of
+/// an address ([`is_place_fragment`]). Applied when the hot words are
+/// read, so changing it needs no recount.
+pub fn is_hot_word(word: &str, places: &HashSet<String>) -> bool {
+    is_countable(word) && !filler_words().contains(word) && !is_place_fragment(word, places)
+}
+
 /// The distinct countable words of a ticket, from its title and content
 /// segmented by `segment` (the store passes jieba).
 pub fn ticket_words(

@@ -269,3 +269,63 @@ fn difficult_marks_follow_the_counters() {
     let whole = difficult_marks(&t, Cursor::start(), &all, &w.tz);
     assert_eq!(whole.len(), 3, "{whole:?}");
 }
+
+#[test]
+fn hot_words_leave_out_filler_and_address_fragments() {
+    let seg = |s: &str| crate::search::tokenize::plain_words(s);
+    let places = place_words(
+        [
+            "市南区",
+            "八大关街道办事处",
+            "金门路社区居委会",
+            "区水务局",
+            "区市场监督管理局",
+        ],
+        seg,
+    );
+    assert!(places.contains("八大关"), "{places:?}");
+    // Offices are not places: their words stay subjects.
+    assert!(
+        !places.contains("水务局") && !places.contains("市场监督"),
+        "{places:?}"
+    );
+    for w in [
+        "孩子",
+        "帮忙",
+        "特别",
+        "突然",
+        "晚上",
+        "东路",
+        "中路",
+        "花园",
+        "小区",
+        "大厦",
+        "延安路",
+        "海景花园",
+        "八大关",
+        "大道",
+        "公寓",
+    ] {
+        assert!(!is_hot_word(w, &places), "{w} must not be a hot word");
+    }
+    for w in [
+        "停水",
+        "噪音",
+        "道路",
+        "线路",
+        "通道",
+        "人行道",
+        "信号",
+        "农村",
+        "政府",
+        "物业",
+        "停车",
+        "装修",
+        "盲道",
+    ] {
+        assert!(is_hot_word(w, &places), "{w} is a subject");
+    }
+    // The stored counts keep their rule: a filler word is still counted,
+    // so changing the filter needs no recount (rebuild-aggregates).
+    assert!(is_countable("孩子") && is_countable("东路"));
+}

@@ -639,6 +639,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     super::i18n_dashboard::MESSAGES,
     super::i18n_sec::MESSAGES,
     super::i18n_live::MESSAGES,
+    super::i18n_search::MESSAGES,
 ];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;

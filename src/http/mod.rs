@@ -15,6 +15,7 @@ pub mod i18n_kb;
 pub mod i18n_live;
 pub mod i18n_reports;
 pub mod i18n_sec;
+pub mod i18n_search;
 pub mod pages;
 pub mod problem;
 pub mod redirect;
@@ -134,9 +135,18 @@ pub fn spawn_search(state: AppState) {
                     Err(e) => tracing::error!(error = %e, "ticket search index rebuild failed"),
                 }
             }
+            let mut learned_at: Option<std::time::Instant> = None;
             loop {
                 if let Err(e) = svc.search.sync(&svc.store, true) {
                     tracing::error!(error = %e, "search index update failed");
+                }
+                // Query expansions learned from use: at start, then hourly.
+                if learned_at.is_none_or(|t| t.elapsed() >= crate::service::search::LEARN_EVERY) {
+                    learned_at = Some(std::time::Instant::now());
+                    match svc.learn_expansions() {
+                        Ok(n) => tracing::info!(words = n, "learned search expansions"),
+                        Err(e) => tracing::warn!(error = %e, "learning search expansions failed"),
+                    }
                 }
                 std::thread::sleep(std::time::Duration::from_millis(500));
             }

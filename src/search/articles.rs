@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use jiff::civil::Date;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -17,7 +18,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::query::{Analysis, MAX_QUERY_CHARS, analyze};
 use super::snippet::{highlight_all, snippet};
-use super::tokenize::{BIGRAMS, WORDS, bigrams, plain_words};
+use super::tokenize::{BIGRAMS, WORDS, bigrams, plain_words, title_terms};
 use super::{Result, SearchIndex};
 
 /// Article or FAQ pair.
@@ -164,17 +165,24 @@ pub(super) struct Fields {
     valid_to: Field,
 }
 
-/// Field boosts: a hit in the title counts most, then keywords, the FAQ
-/// question, the answer.
+/// Field weights. Each query term scores by its best field (BM25 within
+/// that field, so with that field's own length normalisation) plus
+/// [`TIE`] × its other fields: a term found in both the title and the
+/// keywords counts hardly more than one found in the title alone, so an
+/// article imported without keywords ranks like a curated one for the
+/// same words. The title counts most, then the FAQ question and the
+/// keywords, then the answer.
 const B_TITLE: f32 = 3.0;
-const B_KW: f32 = 2.5;
+const B_KW: f32 = 2.0;
 const B_KW_EXACT: f32 = 2.0;
-const B_QUESTION: f32 = 1.5;
+const B_QUESTION: f32 = 2.0;
 const B_ANSWER: f32 = 1.0;
 const B_DEPT_NAME: f32 = 0.5;
 /// Bigram fields: lower, they back up the words.
 const B_TITLE_BI: f32 = 0.6;
 const B_BODY_BI: f32 = 0.25;
+/// Share of a term's other fields beside its best one.
+const TIE: f32 = 0.15;
 
 const SNIPPET_CHARS: usize = 120;
 const MAX_LIMIT: usize = 100;
@@ -244,7 +252,7 @@ fn to_doc(f: &Fields, a: &ArticleDoc) -> TantivyDocument {
         d.add_text(f.kw_exact, k.to_ascii_lowercase());
         d.add_text(f.lex, k.to_ascii_lowercase());
     }
-    for w in plain_words(&a.title) {
+    for w in title_terms(&a.title) {
         d.add_text(f.lex, w);
     }
     for c in category_prefixes(&a.category) {
@@ -430,41 +438,118 @@ impl Fields {
         out
     }
 
-    /// The scoring part: one flat disjunction of boosted term queries.
+    /// The scoring part: per query term the best of its fields (see
+    /// [`TIE`]), summed over the terms.
     fn text_query(&self, a: &Analysis) -> BooleanQuery {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut push = |parts: Vec<Box<dyn Query>>| {
+            if let Some(q) = dismax(parts) {
+                clauses.push((Occur::Should, q));
+            }
+        };
         for (t, &w) in &a.words {
-            clauses.push((Occur::Should, term_q(self.title, t, w * B_TITLE)));
-            clauses.push((Occur::Should, term_q(self.kw, t, w * B_KW)));
-            clauses.push((Occur::Should, term_q(self.question, t, w * B_QUESTION)));
-            clauses.push((Occur::Should, term_q(self.answer, t, w * B_ANSWER)));
-            clauses.push((Occur::Should, term_q(self.dept_name, t, w * B_DEPT_NAME)));
+            push(vec![
+                term_q(self.title, t, w * B_TITLE),
+                term_q(self.kw, t, w * B_KW),
+                term_q(self.question, t, w * B_QUESTION),
+                term_q(self.answer, t, w * B_ANSWER),
+                term_q(self.dept_name, t, w * B_DEPT_NAME),
+            ]);
         }
         for (t, &w) in &a.bigrams {
-            clauses.push((Occur::Should, term_q(self.title_bi, t, w * B_TITLE_BI)));
-            clauses.push((Occur::Should, term_q(self.body_bi, t, w * B_BODY_BI)));
+            push(vec![
+                term_q(self.title_bi, t, w * B_TITLE_BI),
+                term_q(self.body_bi, t, w * B_BODY_BI),
+            ]);
         }
         for (t, &w) in &a.concepts {
-            clauses.push((Occur::Should, term_q(self.kw_exact, t, w * B_KW_EXACT)));
             let ws: Vec<String> = plain_words(t);
+            let mut parts = vec![term_q(self.kw_exact, t, w * B_KW_EXACT)];
             for (field, boost) in [
                 (self.title, B_TITLE),
                 (self.kw, B_KW),
                 (self.question, B_QUESTION),
                 (self.answer, B_ANSWER),
             ] {
-                if let Some(q) = all_of(field, &ws, w * boost) {
-                    clauses.push((Occur::Should, q));
-                }
+                parts.extend(all_of(field, &ws, w * boost));
             }
+            push(parts);
             let bs: Vec<String> = bigrams(t).into_iter().map(|b| b.text).collect();
+            let mut parts = vec![];
             for (field, boost) in [(self.title_bi, B_TITLE_BI), (self.body_bi, B_BODY_BI)] {
-                if let Some(q) = all_of(field, &bs, w * boost) {
-                    clauses.push((Occur::Should, q));
-                }
+                parts.extend(all_of(field, &bs, w * boost));
             }
+            push(parts);
         }
         BooleanQuery::new(clauses)
+    }
+}
+
+/// Weighs the query's words and bigrams by how specific they are in this
+/// knowledge base: a term's weight is multiplied by its idf over the
+/// highest idf among the query's terms (at least [`MIN_SPECIFICITY`]).
+/// BM25 already counts idf once; counting it twice keeps a common word
+/// (小区, 办理) from outweighing the word that says what the call is about
+/// (停水) when the common one happens to be in a title.
+fn sharpen(searcher: &Searcher, f: &Fields, a: &mut Analysis) {
+    let n = searcher.num_docs() as f32;
+    if n < 1.0 {
+        return;
+    }
+    let idf = |df: u64| ((n - df as f32 + 0.5) / (df as f32 + 0.5) + 1.0).ln();
+    let df = |fields: &[Field], t: &str| {
+        fields
+            .iter()
+            .map(|&fld| {
+                searcher
+                    .doc_freq(&Term::from_field_text(fld, t))
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let weigh = |map: &mut HashMap<String, f32>, fields: &[Field]| {
+        let idfs: Vec<(String, f32)> = map
+            .keys()
+            .filter_map(|t| {
+                let d = df(fields, t);
+                (d > 0).then(|| (t.clone(), idf(d)))
+            })
+            .collect();
+        let max = idfs.iter().map(|x| x.1).fold(0.0f32, f32::max);
+        if max <= 0.0 {
+            return;
+        }
+        for (t, i) in idfs {
+            if let Some(w) = map.get_mut(&t) {
+                *w *= (i / max)
+                    .powf(SPECIFICITY_POWER)
+                    .clamp(MIN_SPECIFICITY, 1.0);
+            }
+        }
+    };
+    weigh(&mut a.words, &[f.title, f.answer, f.question]);
+    weigh(&mut a.bigrams, &[f.title_bi, f.body_bi]);
+}
+
+/// Lowest specificity factor of [`sharpen`], and its exponent.
+const MIN_SPECIFICITY: f32 = 0.25;
+const SPECIFICITY_POWER: f32 = 1.5;
+
+/// Hits scoring below this share of the best hit are not answers to the
+/// question but to one of its side words (小区 in 我家小区停水): they are
+/// left out of the first page.
+const MIN_RELATIVE_SCORE: f32 = 0.25;
+
+/// The best of `parts` plus [`TIE`] × the others.
+fn dismax(mut parts: Vec<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
+            parts,
+            tantivy::Score::from(TIE),
+        ))),
     }
 }
 
@@ -503,13 +588,16 @@ impl SearchIndex {
                     > 0
             })
         };
-        analyze(
+        let mut a = analyze(
             text,
             MAX_QUERY_CHARS,
             &self.synonyms_arc(),
             &self.lexicon_arc(),
+            &self.learned(),
             &indexed,
-        )
+        );
+        sharpen(searcher, &f, &mut a);
+        a
     }
 
     /// Searches the knowledge base. Any text is accepted; text without any
@@ -577,6 +665,21 @@ impl SearchIndex {
                     }
                 }
             }
+        };
+        let (top, total, total_exact) = match top.first() {
+            Some(&(best, _)) if q.offset == 0 => {
+                let keep: Vec<(f32, DocAddress)> = top
+                    .iter()
+                    .copied()
+                    .filter(|(s, _)| *s >= best * MIN_RELATIVE_SCORE)
+                    .collect();
+                if keep.len() < top.len() {
+                    (keep.clone(), keep.len(), true)
+                } else {
+                    (top, total, total_exact)
+                }
+            }
+            _ => (top, total, total_exact),
         };
         let t2 = Instant::now();
         timing.collect = t2 - t1;

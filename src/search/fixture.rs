@@ -18,9 +18,19 @@ pub struct FixtureQuery {
     pub kind: String,
 }
 
-/// `kb-0042` → 42.
+/// `kb-0042` → 42; ids of another set (`ho-0042`, the held-out suite)
+/// → 100,000 + 42, so that both sets fit in one index.
 pub fn article_id(s: &str) -> u64 {
-    s.trim_start_matches("kb-").parse().unwrap_or(0)
+    match s.strip_prefix("kb-") {
+        Some(n) => n.parse().unwrap_or(0),
+        None => {
+            let n: u64 = s
+                .trim_start_matches(|c: char| !c.is_ascii_digit())
+                .parse()
+                .unwrap_or(0);
+            100_000 + n
+        }
+    }
 }
 
 fn s(v: &serde_json::Value, k: &str) -> String {
@@ -30,7 +40,12 @@ fn s(v: &serde_json::Value, k: &str) -> String {
 /// The 331 fixture articles, all published. Departments get ids 1, 2, …
 /// in order of first appearance.
 pub fn articles() -> Vec<ArticleDoc> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(ARTICLES_JSON).unwrap_or_default();
+    parse_articles(ARTICLES_JSON)
+}
+
+/// Articles in the fixture's format (`articles.json`), all published.
+pub fn parse_articles(json: &str) -> Vec<ArticleDoc> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
     let mut depts: Vec<String> = Vec::new();
     raw.iter()
         .map(|a| {
@@ -78,7 +93,12 @@ pub fn synonyms() -> Vec<Vec<String>> {
 
 /// The relevance suite.
 pub fn queries() -> Vec<FixtureQuery> {
-    let raw: Vec<serde_json::Value> = serde_json::from_str(QUERIES_JSON).unwrap_or_default();
+    parse_queries(QUERIES_JSON)
+}
+
+/// Queries in the fixture's format (`queries.json`).
+pub fn parse_queries(json: &str) -> Vec<FixtureQuery> {
+    let raw: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
     raw.iter()
         .map(|q| FixtureQuery {
             q: s(q, "q"),

@@ -189,8 +189,12 @@ pub struct Lexicon {
     /// How many articles use the term (ranks candidates).
     weight: Vec<u32>,
     ids: HashMap<String, u32>,
-    full: HashMap<String, Vec<u32>>,
-    initials: HashMap<String, Vec<u32>>,
+    /// While building: key → (term, is another reading).
+    full: HashMap<String, Vec<(u32, bool)>>,
+    initials: HashMap<String, Vec<(u32, bool)>>,
+    /// Key → terms, default readings first, then by weight.
+    full_ranked: HashMap<String, Vec<u32>>,
+    initials_ranked: HashMap<String, Vec<u32>>,
     /// Full pinyin keys, sorted, for prefix lookups while typing.
     sorted_full: Vec<(String, u32)>,
 }
@@ -220,22 +224,37 @@ impl Lexicon {
             lx.terms.push(t.clone());
             lx.weight.push(w);
             lx.ids.insert(t, id);
-            for f in full {
-                lx.full.entry(f.clone()).or_default().push(id);
+            // The first key is the default reading; the others read a
+            // heteronym another way (车 ju, 行 hang) and rank after every
+            // default reading of the same key.
+            for (n, f) in full.into_iter().enumerate() {
+                lx.full.entry(f.clone()).or_default().push((id, n > 0));
                 lx.sorted_full.push((f, id));
             }
-            for i in initials {
-                lx.initials.entry(i).or_default().push(id);
+            for (n, i) in initials.into_iter().enumerate() {
+                lx.initials.entry(i).or_default().push((id, n > 0));
             }
         }
         lx.sorted_full.sort();
         let weight = &lx.weight;
-        let by_weight = |v: &mut Vec<u32>| {
-            v.sort_by_key(|&id| std::cmp::Reverse(weight[id as usize]));
-            v.dedup();
+        let rank = |v: Vec<(u32, bool)>| -> Vec<u32> {
+            let mut v = v;
+            // Another reading only when no term reads this way by default
+            // (gjj is 公积金, not 公交车 read with 车 as ju).
+            if v.iter().any(|&(_, alt)| !alt) {
+                v.retain(|&(_, alt)| !alt);
+            }
+            v.sort_by_key(|&(id, alt)| (alt, std::cmp::Reverse(weight[id as usize]), id));
+            let mut seen = HashSet::new();
+            v.into_iter()
+                .map(|(id, _)| id)
+                .filter(|id| seen.insert(*id))
+                .collect()
         };
-        lx.full.values_mut().for_each(by_weight);
-        lx.initials.values_mut().for_each(by_weight);
+        let full = std::mem::take(&mut lx.full);
+        lx.full_ranked = full.into_iter().map(|(k, v)| (k, rank(v))).collect();
+        let initials = std::mem::take(&mut lx.initials);
+        lx.initials_ranked = initials.into_iter().map(|(k, v)| (k, rank(v))).collect();
         lx
     }
 
@@ -284,9 +303,9 @@ impl Lexicon {
             let Some((c0, _, _)) = best[i] else { continue };
             for j in i + 2..=n {
                 let key = &t[i..j];
-                let kind = if self.full.contains_key(key) {
+                let kind = if self.full_ranked.contains_key(key) {
                     Some((10, PinyinMatch::Full))
-                } else if self.initials.contains_key(key) {
+                } else if self.initials_ranked.contains_key(key) {
                     Some((12, PinyinMatch::Initials))
                 } else if j == n && !self.prefix_candidates(key).is_empty() {
                     Some((15, PinyinMatch::Prefix))
@@ -310,8 +329,8 @@ impl Lexicon {
             let (_, i, kind) = best[j].expect("path");
             let key = &t[i..j];
             let ids = match kind {
-                PinyinMatch::Full => self.full[key].clone(),
-                PinyinMatch::Initials => self.initials[key].clone(),
+                PinyinMatch::Full => self.full_ranked[key].clone(),
+                PinyinMatch::Initials => self.initials_ranked[key].clone(),
                 PinyinMatch::Prefix => self.prefix_candidates(key),
             };
             let terms = ids
@@ -335,7 +354,7 @@ impl Lexicon {
         let (full, _) = pinyin_keys(ngram);
         let mut out = Vec::new();
         for f in full {
-            if let Some(ids) = self.full.get(&f) {
+            if let Some(ids) = self.full_ranked.get(&f) {
                 for &id in ids.iter().take(3) {
                     let t = self.terms[id as usize].as_str();
                     if t.chars().count() == ngram.chars().count() && !out.contains(&t) {

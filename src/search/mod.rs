@@ -32,6 +32,7 @@
 mod articles;
 pub mod bench;
 pub mod fixture;
+pub mod learned;
 pub mod lexicon;
 pub mod query;
 pub mod snippet;
@@ -48,6 +49,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 pub use articles::{
     ArticleDoc, ArticleHit, ArticleKind, ArticleQuery, ArticleResults, Collect, SearchTiming,
 };
+pub use learned::{Learned, LearnedBuilder};
 pub use lexicon::{Synonyms, parse_synonyms};
 pub use tickets::TicketDoc;
 pub use tokenize::warm;
@@ -161,6 +163,8 @@ pub struct SearchIndex {
     af: articles::Fields,
     tf: tickets::Fields,
     synonyms: RwLock<Arc<Synonyms>>,
+    /// Expansions learned from use (see [`learned`]).
+    learned: RwLock<Arc<Learned>>,
     lexicon: RwLock<Arc<Lexicon>>,
     /// Known terms from the article index (title words, keywords) with the
     /// number of articles using them; merged with the synonyms into the
@@ -307,6 +311,7 @@ impl SearchIndex {
             af,
             tf,
             synonyms: RwLock::new(Arc::new(Synonyms::default())),
+            learned: RwLock::new(Arc::new(Learned::default())),
             lexicon: RwLock::new(Arc::new(Lexicon::default())),
             index_terms: Mutex::new(Arc::new(Vec::new())),
         };
@@ -320,6 +325,19 @@ impl SearchIndex {
         let syn = Arc::new(Synonyms::new(groups));
         *self.synonyms.write().unwrap_or_else(|e| e.into_inner()) = syn;
         self.rebuild_lexicon();
+    }
+
+    /// Replaces the learned expansions (next query; no reindex needed).
+    pub fn set_learned(&self, learned: Learned) {
+        *self.learned.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(learned);
+    }
+
+    /// The learned expansions in use.
+    pub fn learned(&self) -> Arc<Learned> {
+        self.learned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The current synonym groups (normalised).

@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::learned::Learned;
 use super::lexicon::{Lexicon, PinyinMatch, Synonyms};
-use super::tokenize::{bigrams, is_cjk, words};
+use super::tokenize::{bigrams, is_cjk, plain_words, words};
 
 /// Longest query (in characters) for knowledge-base search; longer input is
 /// truncated.
@@ -22,6 +23,12 @@ pub struct Weights {
     pub pinyin_ascii_word: f32,
     /// Known terms that sound like a part of the query (one-character typo).
     pub homophone: f32,
+    /// Terms learned from use (times the expansion's own confidence).
+    pub learned: f32,
+    /// A word inside a longer word of the query (search mode).
+    pub sub_word: f32,
+    /// A word of one Chinese character.
+    pub single_char: f32,
 }
 
 pub const WEIGHTS: Weights = Weights {
@@ -29,10 +36,16 @@ pub const WEIGHTS: Weights = Weights {
     pinyin: 0.9,
     pinyin_ascii_word: 0.3,
     homophone: 0.6,
+    learned: 0.5,
+    sub_word: 0.4,
+    single_char: 0.5,
 };
 
 /// Filler words of spoken questions: they say nothing about the topic.
+/// Dropped from the query before the words and the bigrams are taken (so
+/// 我想问一下社保卡 gives no 问一 / 下社 bigrams either).
 const STOPWORDS: &[&str] = &[
+    // particles, pronouns, auxiliaries
     "的",
     "了",
     "吗",
@@ -41,55 +54,219 @@ const STOPWORDS: &[&str] = &[
     "啊",
     "呀",
     "么",
+    "嘛",
+    "哦",
+    "喔",
+    "嗯",
+    "哎",
+    "诶",
+    "喂",
+    "哈",
+    "啦",
+    "呗",
+    "着",
+    "过",
+    "得",
+    "地",
+    "之",
     "我",
     "我们",
     "你",
     "你们",
+    "您",
     "他",
     "她",
+    "它",
+    "他们",
+    "咱",
+    "咱们",
+    "自己",
+    "我家",
+    "我们家",
+    "家里",
     "是",
     "在",
     "有",
     "和",
     "与",
     "或",
+    "及",
     "就",
     "都",
     "也",
     "还",
+    "又",
+    "再",
+    "才",
     "要",
     "想",
     "能",
     "会",
+    "可",
     "可以",
+    "能够",
+    "把",
+    "被",
+    "给",
+    "让",
+    "对",
+    "从",
+    "向",
+    "跟",
+    "比",
+    "为",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "这样",
+    "那样",
+    "这边",
+    "那边",
+    "这里",
+    "那里",
+    "这种",
+    "那种",
+    "一个",
+    "一些",
+    "有点",
+    "有些",
+    // question words and question frames
     "怎么",
     "怎么办",
+    "怎么样",
     "怎样",
+    "怎么弄",
+    "怎么回事",
+    "怎么处理",
+    "该怎么",
+    "咋",
+    "咋办",
+    "咋整",
+    "啥",
+    "干啥",
+    "干嘛",
     "如何",
     "什么",
     "哪",
     "哪里",
     "哪儿",
+    "哪个",
+    "哪些",
+    "哪家",
     "去哪",
+    "去哪儿",
     "找谁",
     "谁",
-    "请问",
-    "一下",
-    "这个",
-    "那个",
-    "这边",
-    "那边",
+    "谁管",
     "为什么",
+    "为啥",
     "多少",
-    "没有",
-    "不",
-    "了解",
+    "多久",
+    "几天",
+    "是否",
+    "能否",
+    "能不能",
+    "可不可以",
+    "是不是",
+    "有没有",
+    "会不会",
+    "要不要",
+    "行不行",
+    "好不好",
+    "请问",
     "问问",
+    "问一下",
+    "想问",
+    "我想问",
     "咨询",
+    "咨询一下",
+    "了解",
+    "了解一下",
+    "一下",
+    "麻烦",
+    "麻烦你",
+    "您好",
+    "你好",
+    "谢谢",
+    "帮忙",
+    "帮我",
+    "帮帮",
+    "一直",
+    "已经",
+    "现在",
+    "刚才",
+    "突然",
+    "总是",
+    "老是",
+    "特别",
+    "非常",
+    "很",
+    "太",
+    "真",
+    "挺",
+    "比较",
+    "到底",
+    "究竟",
+    "还是",
+    "就是",
+    "然后",
+    "而且",
+    "但是",
+    "可是",
+    "因为",
+    "所以",
+    "如果",
+    "的话",
+    "应该",
+    "需要",
+    "不",
+    "没有",
+    // when and how long: the caller's story, not the topic
+    "今天",
+    "昨天",
+    "前天",
+    "明天",
+    "最近",
+    "刚刚",
+    "早上",
+    "上午",
+    "中午",
+    "下午",
+    "晚上",
+    "半夜",
+    "一天",
+    "两天",
+    "三天",
+    "好几天",
+    "这几天",
+    "几天了",
+    "一周",
+    "一个月",
+    "好久",
 ];
+
+/// Stopwords as words, but kept in the text for the bigrams: a negation
+/// belongs to the complaint (暖气不热, 路灯不亮).
+const NEGATIONS: &[&str] = &["不", "没", "没有"];
 
 pub fn is_stopword(w: &str) -> bool {
     STOPWORDS.contains(&w)
+}
+
+/// `text` with its function words (a reader's segmentation) replaced by
+/// spaces: the rest keeps its order, and no bigram spans a dropped word.
+pub fn without_stopwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for t in super::tokenize::plain_tokens(text) {
+        let w = t.trim();
+        if is_stopword(w) && !NEGATIONS.contains(&w) {
+            out.push(' ');
+        } else {
+            out.push_str(t);
+        }
+    }
+    out
 }
 
 /// Normalises user text: drops control characters, truncates to
@@ -186,20 +363,44 @@ pub fn analyze(
     max_chars: usize,
     syn: &Synonyms,
     lex: &Lexicon,
+    learned: &Learned,
     is_indexed_word: &dyn Fn(&str) -> bool,
 ) -> Analysis {
     let w = WEIGHTS;
     let q = clean(text, max_chars);
     let mut a = Analysis::default();
-    // 1. The words as typed.
-    for t in words(&q) {
-        if !is_stopword(&t.text) {
-            put(&mut a.words, &t.text, 1.0);
+    // 1. The words as typed, function words dropped.
+    let content = without_stopwords(&q);
+    let ws = words(&content);
+    for t in &ws {
+        if is_stopword(&t.text) {
+            continue;
         }
+        // A search-mode sub-word (社保 inside 社保卡) backs its word up
+        // but must not count the same thing twice.
+        let inside = ws
+            .iter()
+            .any(|o| o.from <= t.from && t.to <= o.to && o.to - o.from > t.to - t.from);
+        // One character alone (跑, 特, 老) says little and matches much.
+        let single = t.text.chars().count() == 1 && t.text.chars().all(is_cjk);
+        let weight = if inside {
+            w.sub_word
+        } else if single {
+            w.single_char
+        } else {
+            1.0
+        };
+        put(&mut a.words, &t.text, weight);
     }
-    for t in bigrams(&q) {
+    for t in bigrams(&content) {
         if !is_stopword(&t.text) {
             put(&mut a.bigrams, &t.text, 1.0);
+        }
+    }
+    // 1b. Expansions learned from the center's own use (see `learned`).
+    for t in plain_words(&content) {
+        for (term, lw) in learned.expansions(&t) {
+            a.add_concept(term, w.learned * lw, syn, w.synonym);
         }
     }
     // 2. Synonym groups of the terms in the query.
@@ -232,8 +433,9 @@ pub fn analyze(
             }
         }
     }
-    // 4. Homophone typos in Chinese runs (低报 → 低保).
-    let runs: Vec<Vec<char>> = q
+    // 4. Homophone typos in Chinese runs (低报 → 低保), function words
+    // left out (跑谁 is not 跑水).
+    let runs: Vec<Vec<char>> = content
         .split(|c: char| !is_cjk(c))
         .filter(|r| r.chars().count() >= 2)
         .map(|r| r.chars().collect())
@@ -281,7 +483,7 @@ mod tests {
     #[test]
     fn synonyms_expand_with_lower_weight() {
         let (syn, lex) = setup();
-        let a = analyze("家里没水了", 100, &syn, &lex, &no_word);
+        let a = analyze("家里没水了", 100, &syn, &lex, &Learned::default(), &no_word);
         assert_eq!(a.concepts.get("没水"), Some(&1.0));
         let w = a.concepts["停水"];
         assert!(w < 1.0 && w > 0.5, "{w}");
@@ -292,12 +494,12 @@ mod tests {
     fn pinyin_and_initials_expand_to_terms_and_their_synonyms() {
         let (syn, lex) = setup();
         for q in ["shebaoka", "sbk", "SheBaoKa"] {
-            let a = analyze(q, 100, &syn, &lex, &no_word);
+            let a = analyze(q, 100, &syn, &lex, &Learned::default(), &no_word);
             assert!(a.concepts.contains_key("社保卡"), "{q}: {a:?}");
             assert!(a.concepts.contains_key("社会保障卡"), "{q}: {a:?}");
         }
         // An English word that occurs in the index keeps its own weight.
-        let a = analyze("sbk", 100, &syn, &lex, &|_| true);
+        let a = analyze("sbk", 100, &syn, &lex, &Learned::default(), &|_| true);
         assert_eq!(a.words["sbk"], 1.0);
         assert!(a.concepts["社保卡"] < 0.5);
     }
@@ -305,7 +507,7 @@ mod tests {
     #[test]
     fn homophone_typos() {
         let (syn, lex) = setup();
-        let a = analyze("低报申请", 100, &syn, &lex, &no_word);
+        let a = analyze("低报申请", 100, &syn, &lex, &Learned::default(), &no_word);
         assert!(a.concepts.contains_key("低保"), "{a:?}");
     }
 
@@ -323,7 +525,14 @@ mod tests {
             "title:社保 AND -x +y".into(),
         ];
         for s in &nasty {
-            let a = analyze(s, MAX_QUERY_CHARS, &syn, &lex, &no_word);
+            let a = analyze(
+                s,
+                MAX_QUERY_CHARS,
+                &syn,
+                &lex,
+                &Learned::default(),
+                &no_word,
+            );
             assert!(a.words.len() + a.bigrams.len() < 1000);
         }
     }

@@ -96,6 +96,46 @@ pub fn plain_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The pieces of a reader's segmentation of `text`, punctuation included
+/// (concatenated they give `text` again).
+pub fn plain_tokens(text: &str) -> Vec<&str> {
+    jieba().cut(text, HMM).into_iter().map(|t| t.word).collect()
+}
+
+/// Terms of an article title for the pinyin dictionary: its words, and
+/// each pair of neighbouring words up to six characters (公共租赁住房 →
+/// 公共租赁, 租赁住房), and runs of single characters jieba did not know
+/// as a word (网约车 → 网约车 when it is cut 网/约/车), so that the pinyin
+/// and the initials of every word of every title are known.
+pub fn title_terms(title: &str) -> Vec<String> {
+    let ws: Vec<String> = plain_words(title);
+    let mut out = ws.clone();
+    let cjk = |w: &str| w.chars().all(is_cjk);
+    for pair in ws.windows(2) {
+        if cjk(&pair[0]) && cjk(&pair[1]) {
+            let joined = format!("{}{}", pair[0], pair[1]);
+            if joined.chars().count() <= 6 {
+                out.push(joined);
+            }
+        }
+    }
+    let mut run = String::new();
+    for w in ws.iter().chain(std::iter::once(&String::new())) {
+        if w.chars().count() == 1 && cjk(w) {
+            run.push_str(w);
+            continue;
+        }
+        let n = run.chars().count();
+        if (2..=4).contains(&n) {
+            out.push(run.clone());
+        }
+        run.clear();
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Character bigrams of every CJK run (a run of one character gives that
 /// character), plus every other run of letters/digits as one lowercased word.
 pub fn bigrams(text: &str) -> Vec<Tok> {

@@ -590,6 +590,16 @@ impl Services {
         Ok(t)
     }
 
+    /// The words of the place names the center knows (its units: district,
+    /// streets, communities), for [`crate::domain::bulletin::is_hot_word`].
+    fn hot_word_places(&self) -> std::collections::HashSet<String> {
+        let dir = self.dir();
+        crate::domain::bulletin::place_words(
+            dir.units.iter().map(|u| u.name.as_str()),
+            crate::search::tokenize::plain_words,
+        )
+    }
+
     fn word_tables(&self, period: Period, prev: Period) -> Result<(Table, Table)> {
         let (a, b) = period.day_range();
         let (pa, pb) = prev.day_range();
@@ -599,14 +609,17 @@ impl Services {
         // hot and the rising words are among them in practice).
         let mut ids: Vec<(u32, u64)> = cur.iter().map(|(k, v)| (*k, *v)).collect();
         ids.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-        ids.truncate(300);
+        // More than are shown: filler and place names are dropped below.
+        ids.truncate(600);
+        let places = self.hot_word_places();
         let names = self.store.word_names(ids.iter().map(|(k, _)| *k))?;
         let mut c: HashMap<String, u64> = HashMap::new();
         let mut p: HashMap<String, u64> = HashMap::new();
         for (id, n) in &ids {
-            // Counted under an older stop list: still not a hot word.
+            // Counted under an older stop list, a filler word or a piece
+            // of an address: not a hot word.
             if let Some(w) = names.get(id)
-                && crate::domain::bulletin::is_countable(w)
+                && crate::domain::bulletin::is_hot_word(w, &places)
             {
                 c.insert(w.clone(), *n);
                 p.insert(w.clone(), old.get(id).copied().unwrap_or(0));

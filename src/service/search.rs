@@ -292,3 +292,98 @@ fn ticket_doc(t: &Ticket) -> TicketDoc {
         created: t.created_at,
     }
 }
+
+/// How far back the learned expansions look.
+pub const LEARN_DAYS: i64 = 180;
+/// How often `serve` refreshes them (and once at start).
+pub const LEARN_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+impl crate::service::Services {
+    /// Rebuilds the query expansions learned from the center's own use
+    /// (`crate::search::learned`) over the last [`LEARN_DAYS`] days and
+    /// puts them in use; returns the number of words that got one. Three
+    /// kinds of observations (searches and uses newest first, then tickets
+    /// from the window's first day), bounded by `learned::MAX_PAIRS`: a logged search → the title of the article
+    /// then used in a ticket; a ticket's title and text → the title of the
+    /// article inserted into it; a ticket's title and text → its category's
+    /// path of names.
+    pub fn learn_expansions(&self) -> Result<usize> {
+        use crate::search::LearnedBuilder;
+        let now = self.now().as_second();
+        let from = now - LEARN_DAYS * 86_400;
+        let mut b = LearnedBuilder::default();
+        let mut titles: std::collections::HashMap<u64, Option<String>> = Default::default();
+        let mut title = |id: u64| -> Result<Option<String>> {
+            if let Some(t) = titles.get(&id) {
+                return Ok(t.clone());
+            }
+            let t = self
+                .store
+                .kb_article(id)
+                .map_err(Error::internal)?
+                .map(|a| a.content.title);
+            titles.insert(id, t.clone());
+            Ok(t)
+        };
+        let max = crate::search::learned::MAX_PAIRS;
+        let searches = self
+            .store
+            .kb_searches_between(from, now + 1)
+            .map_err(Error::internal)?;
+        for (_, s) in searches
+            .iter()
+            .rev()
+            .filter(|(_, s)| s.used.is_some())
+            .take(max)
+        {
+            if let Some(t) = title(s.used.unwrap_or_default())? {
+                b.add(&s.query, &t);
+            }
+        }
+        for u in self
+            .store
+            .kb_uses_since(from, max)
+            .map_err(Error::internal)?
+        {
+            let (Some(t), Some(ticket)) = (
+                title(u.article)?,
+                self.store
+                    .ticket(crate::domain::ticket::TicketNo(u.ticket))
+                    .map_err(Error::internal)?,
+            ) else {
+                continue;
+            };
+            b.add(&format!("{} {}", ticket.title, ticket.content), &t);
+        }
+        // Ticket numbers start with the day: begin at the first day.
+        let first_day = jiff::Timestamp::from_second(from)
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+            .map(|d| {
+                (i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day()))
+                    as u64
+            })
+            .unwrap_or(0);
+        let dir = self.dir();
+        let mut after = first_day * 1_000_000;
+        'tickets: loop {
+            let batch = self
+                .store
+                .tickets_after(after, 2_000)
+                .map_err(Error::internal)?;
+            let Some(last) = batch.last() else { break };
+            after = last.number.0;
+            for t in &batch {
+                if !b.add(
+                    &format!("{} {}", t.title, t.content),
+                    &dir.category_path(&t.category_code),
+                ) {
+                    break 'tickets;
+                }
+            }
+        }
+        let learned = b.build();
+        let n = learned.len();
+        self.search.index.set_learned(learned);
+        Ok(n)
+    }
+}

@@ -734,6 +734,22 @@ impl Store {
         Ok(out)
     }
 
+    /// Uses recorded at or after `from` (unix seconds), newest first, at
+    /// most `limit` (learning query expansions).
+    pub fn kb_uses_since(&self, from: i64, limit: usize) -> Result<Vec<UseRecord>> {
+        let r = self.read()?;
+        let t = r.open_table(KB_USES)?;
+        let mut out = vec![];
+        for row in t.iter()?.rev() {
+            let u: UseRecord = codec::decode("use", row?.1.value())?;
+            if u.at < from || out.len() == limit {
+                break;
+            }
+            out.push(u);
+        }
+        Ok(out)
+    }
+
     // ---------------------------------------------------------- searches
 
     /// Logs a search (not made durable on its own); returns its id.

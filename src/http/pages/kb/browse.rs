@@ -15,7 +15,8 @@ use crate::http::AppState;
 use crate::http::auth::PageAuth;
 use crate::http::pages::{Base, OrPage, PageResult, lang, render, see_other, urlencode};
 use crate::service::kb::{
-    ArticlePage, ArticleQuery, ArticleView, CategoryNode, DiffView, VersionView,
+    ArticlePage, ArticleQuery, ArticleView, CategoryNode, DiffView, KbSearchQuery, KbSearchResults,
+    VersionView,
 };
 
 #[derive(Template)]
@@ -25,6 +26,10 @@ struct ListPage {
     q: ArticleQuery,
     tree: Vec<CategoryNode>,
     page: ArticlePage,
+    /// The words typed in the search box (`?q=`), trimmed.
+    text: String,
+    /// Full-text results for `text` (the intake page's engine), when given.
+    found: Option<KbSearchResults>,
     next_url: String,
     units: Vec<Unit>,
     validities: &'static [(&'static str, &'static str)],
@@ -43,6 +48,13 @@ impl ListPage {
     }
     fn short(&self, s: &str) -> String {
         short(s)
+    }
+    /// This page's filters without the search words.
+    fn clear_url(&self) -> String {
+        match &self.q.category {
+            Some(c) => format!("/kb?category={}", urlencode(c)),
+            None => "/kb".into(),
+        }
     }
 }
 
@@ -76,6 +88,8 @@ fn next_url(q: &ArticleQuery, cursor: &str) -> String {
 
 #[derive(Deserialize)]
 pub struct ListParams {
+    /// Full-text search words.
+    q: Option<String>,
     category: Option<String>,
     department_id: Option<String>,
     validity: Option<String>,
@@ -102,8 +116,23 @@ pub async fn list(
     };
     let actor = auth.0.actor.clone();
     let q2 = q.clone();
-    let (tree, page) = app
-        .run(move |s| Ok((s.kb_tree(&actor)?, s.kb_list(&actor, &q2)?)))
+    let text = p.q.unwrap_or_default().trim().to_string();
+    // The search box: the same engine, filters and log as the intake page.
+    let sq = (!text.is_empty()).then(|| KbSearchQuery {
+        q: text.clone(),
+        category: q.category.clone(),
+        department_id: q.department_id,
+        valid_now: Some(!matches!(
+            q.validity.as_deref(),
+            Some("all" | "expired" | "future")
+        )),
+        limit: Some(30),
+    });
+    let (tree, page, found) = app
+        .run(move |s| {
+            let found = sq.map(|sq| s.search_articles(&actor, &sq)).transpose()?;
+            Ok((s.kb_tree(&actor)?, s.kb_list(&actor, &q2)?, found))
+        })
         .await
         .page(&l)?;
     let next = page
@@ -116,6 +145,8 @@ pub async fn list(
         q,
         tree,
         page,
+        text,
+        found,
         next_url: next,
         units: app.svc.dir().units.clone(),
         validities: VALIDITIES,
