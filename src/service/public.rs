@@ -302,7 +302,9 @@ pub fn public_steps(events: &[Event], dir: &Directory) -> Vec<PublicStep> {
             | EventKind::MergedIn { .. }
             | EventKind::SampledForCallback
             | EventKind::SentBackToOperator
-            | EventKind::Corrected { .. } => continue,
+            | EventKind::Corrected { .. }
+            | EventKind::Urged { .. }
+            | EventKind::TakenBack { .. } => continue,
         };
         out.push(PublicStep {
             at: fmt_time(e.at, dir),

@@ -297,6 +297,11 @@ impl EventView {
             EventKind::SampledForCallback => ("sampled_for_callback", "抽中回访".to_string()),
             EventKind::SentBackToOperator => ("sent_back", "退回话务员修改".to_string()),
             EventKind::Corrected { changes } => ("corrected", format!("修改工单：{changes}")),
+            EventKind::Urged { unit_id } => ("urged", format!("催办 {}", dir.unit_name(*unit_id))),
+            EventKind::TakenBack { unit_id } => (
+                "taken_back",
+                format!("收回，由 {} 自行办理", dir.unit_name(*unit_id)),
+            ),
             EventKind::ExtensionDecided { approved, until } => (
                 "extension_decided",
                 match (approved, until) {

@@ -12,6 +12,7 @@ pub mod kb;
 pub mod list;
 pub mod login;
 pub mod public;
+pub mod queue;
 pub mod reports;
 pub mod settings;
 pub mod setup;
