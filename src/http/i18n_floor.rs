@@ -30,11 +30,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("floor.optional", "（选填）", "(optional)"),
     // What a step did.
     ("done.dispatch", "已派单至", "Dispatched to"),
-    (
-        "done.reply",
-        "答复已提交，等待",
-        "Reply sent; now waiting for",
-    ),
+    ("done.reply", "答复已提交，当前状态：", "Reply sent; now:"),
     ("done.void", "工单已作废。", "The ticket was voided."),
     ("done.review", "复核已完成，当前状态：", "Reviewed; now:"),
     (
