@@ -284,9 +284,13 @@ async fn dashboard_figures_scope_and_permissions() {
     assert_eq!(ems[0]["minutes"], 0);
     assert_eq!(kpi(&d, "intake")["current"]["num"], 5);
     assert!(kpi(&d, "satisfaction")["current"]["den"] == 0);
+    // The month so far against the same days of the previous month
+    // (issue 11: not the whole previous month).
     assert_eq!(d["month"]["start"], "2026-09-01");
+    assert_eq!(d["month"]["end"], "2026-09-15");
     assert_eq!(d["previous_month"]["start"], "2026-08-01");
-    assert_eq!(d["previous_month"]["end"], "2026-08-31");
+    assert_eq!(d["previous_month"]["end"], "2026-08-15");
+    assert_eq!(d["basis"], "same_days_last_month");
     assert_eq!(d["spikes"], json!([]));
 
     // Department A: its own unit; what was dispatched to it.
@@ -344,6 +348,31 @@ async fn dashboard_figures_scope_and_permissions() {
     );
     assert!(d["red_month"].as_i64().unwrap() >= 2);
     assert_eq!(kpi(&d, "red_cards")["current"]["num"], d["red_month"]);
+    // The dashboard and /reports (本月) give the same figures, previous
+    // values and changes: one comparison rule.
+    let r = app
+        .ok(
+            &w.leader,
+            "GET",
+            "/api/v1/reports/kpis?preset=this_month",
+            None,
+        )
+        .await;
+    assert_eq!(r["period"], d["month"], "{r}");
+    assert_eq!(r["previous"], d["previous_month"]);
+    assert_eq!(r["basis"], "same_days_last_month");
+    for v in d["kpis"].as_array().unwrap() {
+        let k = v["kpi"].as_str().unwrap();
+        let got = r["total"]["kpis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["kpi"] == k)
+            .unwrap();
+        assert_eq!(got["current"], v["current"], "{k}");
+        assert_eq!(got["previous"], v["previous"], "{k}");
+        assert_eq!(got["change"], v["change"], "{k}");
+    }
     let a = app
         .ok(&w.dept_a, "GET", "/api/v1/reports/dashboard", None)
         .await;

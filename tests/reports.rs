@@ -95,9 +95,13 @@ fn assert_sheet_is_table(rows: &[Vec<Data>], t: &Table) {
                 | Cell::Number { value: Some(v), .. } => {
                     num(g).is_some_and(|x| (x - v).abs() < 1e-9)
                 }
-                Cell::Rate(None) | Cell::Change(None) | Cell::Number { value: None, .. } => {
-                    *g == Data::Empty
-                }
+                // Percentage points are written as points (+2.1, shown
+                // "+2.1 个百分点"), not as a fraction.
+                Cell::Points(Some(v)) => num(g).is_some_and(|x| (x - v * 100.0).abs() < 1e-9),
+                Cell::Rate(None)
+                | Cell::Change(None)
+                | Cell::Points(None)
+                | Cell::Number { value: None, .. } => *g == Data::Empty,
             };
             assert!(ok, "{} row {i} col {j}: got {g:?}, want {w:?}", t.title);
         }

@@ -105,10 +105,13 @@ counters! {
     HandedDown = 25, "Handed down to a level-3 unit; unit: the receiving level-3 unit.";
     Cohort = 26, "State fact: a ticket of the creation-date cohort that is neither voided nor merged; unit: the unit holding it now (0: none).";
     CohortClosed = 27, "State fact: such a ticket that is closed now.";
+    CallbacksMadeOfDue = 28, "A callback concluded (as `CallbacksMade`), counted on the day, unit and agent of the ticket becoming due for it (`CallbacksDue`): the numerator of 回访率 on the same tickets as its denominator.";
+    ReopensOfReviewed = 29, "A reopening after a dissatisfied callback on a reply the center had passed, counted on the day, unit and agent of that review: with `ReviewBacks` the numerator of 重办率 on the same reviews as `Reviews`.";
+    ReturnsOfDispatched = 30, "A return at sign-for to the center (as `Returns`), counted on the day, unit and agent of the dispatch it returns: the numerator of 退单率 on the same dispatches as `Dispatches`.";
 }
 
 /// How many counters a row holds.
-pub const N: usize = 28;
+pub const N: usize = 31;
 
 /// A vector of counters (signed, so that it can hold a delta).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,11 +312,30 @@ pub fn local_day(at: i64, tz: &TimeZone) -> u32 {
     d.year() as u32 * 10000 + d.month() as u32 * 100 + d.day() as u32
 }
 
+/// Where a cohort fact goes: the day, unit and agent of the event that
+/// opened it (a dispatch, a passed review, a sampling for callback).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mark {
+    pub day: u32,
+    pub unit: u32,
+    pub agent: u32,
+    /// Callback marks: opened by a review (not by a sampling at intake).
+    pub reviewed: bool,
+    /// Callback marks: the callback concluded already.
+    pub called: bool,
+}
+
 /// What the fold over a timeline needs to know about the ticket between
 /// two events. [`Cursor::of`] reads it from a ticket record, which is the
-/// same as replaying the record's whole timeline from [`Cursor::start`].
+/// same as replaying the record's whole timeline from [`Cursor::start`] —
+/// except for the marks, which only the timeline holds: a change that
+/// needs them ([`Cursor::needs_marks`]) replays the old timeline.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cursor {
+    /// The dispatch of the running round (for returns).
+    pub dispatch: Option<Mark>,
+    /// The event that made the ticket due for a callback.
+    pub callback: Option<Mark>,
     /// The unit holding the ticket.
     pub unit: Option<u32>,
     /// The level-2 unit that handed it down.
@@ -346,7 +368,23 @@ impl Cursor {
             due: t.due_at,
             awaiting_decision: t.state == State::AwaitingDecision,
             last_unreachable: false,
+            dispatch: None,
+            callback: None,
         }
+    }
+
+    /// Whether counting `appended` needs the marks of the timeline before
+    /// it: a return, a callback, a reopening or a closing.
+    pub fn needs_marks(appended: &[Event]) -> bool {
+        appended.iter().any(|e| {
+            matches!(
+                e.kind,
+                EventKind::Returned { .. }
+                    | EventKind::CallbackRecorded { .. }
+                    | EventKind::Reopened { .. }
+                    | EventKind::Closed
+            )
+        })
     }
 }
 
@@ -376,6 +414,14 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
             })
         };
         let was_unreachable = std::mem::take(&mut cur.last_unreachable);
+        let here = Mark {
+            day,
+            unit: held,
+            agent: e.actor,
+            reviewed: false,
+            called: false,
+        };
+        let mut marked: Option<(Mark, Counter)> = None;
         match &e.kind {
             EventKind::Created => fact(0, Counter::Intake),
             EventKind::AnsweredAtIntake { .. } => fact(held, Counter::AnsweredOnSpot),
@@ -385,6 +431,11 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
                 due,
             } => {
                 fact(*unit_id, Counter::Dispatches);
+                cur.dispatch = Some(Mark {
+                    unit: *unit_id,
+                    ..here
+                });
+                cur.callback = None;
                 cur.unit = Some(*unit_id);
                 cur.handed_by = None;
                 cur.sign_due = Some(*stage_due);
@@ -408,6 +459,9 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
                     Some(parent) => cur.unit = Some(parent),
                     None => {
                         fact(held, Counter::Returns);
+                        if let Some(m) = cur.dispatch.take() {
+                            marked = Some((m, Counter::ReturnsOfDispatched));
+                        }
                         cur.unit = None;
                         cur.due = None;
                     }
@@ -439,18 +493,33 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
             EventKind::Reviewed { outcome, .. } => {
                 fact(held, Counter::Reviews);
                 match outcome.as_str() {
-                    "pass" => fact(held, Counter::CallbacksDue),
+                    "pass" => {
+                        fact(held, Counter::CallbacksDue);
+                        cur.callback = Some(Mark {
+                            reviewed: true,
+                            ..here
+                        });
+                    }
                     "back" => fact(held, Counter::ReviewBacks),
                     "transfer" => fact(held, Counter::ReviewTransfers),
                     _ => {}
                 }
             }
-            EventKind::SampledForCallback => fact(held, Counter::CallbacksDue),
+            EventKind::SampledForCallback => {
+                fact(held, Counter::CallbacksDue);
+                cur.callback = Some(here);
+            }
             EventKind::CallbackRecorded {
                 satisfaction,
                 resolved,
             } => {
                 fact(held, Counter::CallbackAttempts);
+                if satisfaction != &Satisfaction::Unreachable
+                    && let Some(m) = cur.callback.as_mut().filter(|m| !m.called)
+                {
+                    m.called = true;
+                    marked = Some((*m, Counter::CallbacksMadeOfDue));
+                }
                 let answered = |c: Counter, fact: &mut dyn FnMut(u32, Counter)| {
                     fact(held, Counter::CallbacksMade);
                     fact(held, Counter::Answered);
@@ -473,11 +542,20 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
             }
             EventKind::Reopened { .. } => {
                 fact(held, Counter::Reopens);
+                if let Some(m) = cur.callback.take().filter(|m| m.reviewed) {
+                    marked = Some((m, Counter::ReopensOfReviewed));
+                }
                 cur.awaiting_decision = false;
             }
             EventKind::Closed => {
                 if was_unreachable {
                     fact(held, Counter::CallbacksMade);
+                }
+                if let Some(m) = cur.callback.take()
+                    && was_unreachable
+                    && !m.called
+                {
+                    marked = Some((m, Counter::CallbacksMadeOfDue));
                 }
                 if std::mem::take(&mut cur.awaiting_decision) {
                     fact(held, Counter::ClosedDissatisfied);
@@ -486,6 +564,8 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
             }
             EventKind::Voided => {
                 fact(held, Counter::Voided);
+                cur.callback = None;
+                cur.dispatch = None;
                 cur.sign_due = None;
                 cur.awaiting_decision = false;
             }
@@ -497,6 +577,12 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
                 approved: true,
                 until: Some(until),
             } => cur.due = Some(*until),
+            EventKind::TakenBack { unit_id } => {
+                if cur.handed_by.take().is_some() {
+                    cur.sign_due = None;
+                }
+                cur.unit = Some(*unit_id);
+            }
             EventKind::Note
             | EventKind::Progress
             | EventKind::ExtensionRequested { .. }
@@ -504,7 +590,16 @@ pub fn event_facts(t: &Ticket, cur: &mut Cursor, events: &[Event], tz: &TimeZone
             | EventKind::MergedIn { .. }
             | EventKind::SentBackToOperator
             | EventKind::Corrected { .. }
-            | EventKind::AlarmAcknowledged => {}
+            | EventKind::AlarmAcknowledged
+            | EventKind::Urged { .. } => {}
+        }
+        if let Some((m, counter)) = marked {
+            out.push(Fact {
+                day: m.day,
+                unit: m.unit,
+                agent: m.agent,
+                counter,
+            });
         }
     }
     out
@@ -600,7 +695,13 @@ impl Delta {
             self.add_ticket(new, &tl, tz, 1);
             return Ok(());
         }
-        let mut cur = Cursor::of(old);
+        let mut cur = if Cursor::needs_marks(appended) {
+            let mut c = Cursor::start();
+            event_facts(old, &mut c, &old_timeline()?, tz);
+            c
+        } else {
+            Cursor::of(old)
+        };
         self.add_facts(&nd, &event_facts(new, &mut cur, appended, tz), 1);
         let (so, sn) = (state_facts(old), state_facts(new));
         if so != sn {

@@ -15,10 +15,16 @@
 //! | completion 办结率 | tickets of the cohort closed now | tickets of the cohort: created in the period, neither voided nor merged | the creation date |
 //! | satisfaction 满意率 | satisfied + basically satisfied | callbacks with an answer (satisfied, basically satisfied, dissatisfied; unreachable excluded) | the day of the callback |
 //! | resolution 解决率 | callbacks with an answer saying "resolved" | callbacks with an answer | the day of the callback |
-//! | callback rate 回访率 | callbacks concluded (an answer, or the last unreachable attempt) | tickets due for callback (review passed, or sampled after an answer at intake) | the day of the callback / of becoming due |
-//! | reopen rate 重办率 | reviews sent back to the same unit + reopenings after a dissatisfied callback | reviews | the day of the review / reopening |
-//! | return rate 退单率 | returns at sign-for to the center | dispatches (rounds started at a unit) | the day of the return / dispatch |
+//! | callback rate 回访率 | of those tickets, the ones whose callback concluded (an answer, or the last unreachable attempt), whenever it happened | tickets that became due for callback (review passed, or sampled after an answer at intake) | the day the ticket became due, both |
+//! | reopen rate 重办率 | of those reviews, the ones sent back to the same unit + the passed ones reopened after a dissatisfied callback, whenever that happened | reviews | the day of the review, both |
+//! | return rate 退单率 | of those dispatches, the ones returned at sign-for to the center, whenever that happened | dispatches (rounds started at a unit) | the day of the dispatch, both |
 //! | yellow / red cards 黄牌 / 红牌 | cards reached | — | the day the card was reached |
+//!
+//! Every rate's numerator counts a subset of its denominator's facts, on
+//! the same day, unit and agent (a cohort: a callback made in December for
+//! a ticket that became due in November counts for November), so every
+//! rate stays within 0–100 % for any period and cut; `kpi_tests.rs`
+//! asserts it over random workflows.
 //!
 //! Cut by unit: a fact counts for the unit that held the ticket when it
 //! happened (see [`super::aggregate::Counter`]); the completion cohort
@@ -125,6 +131,50 @@ impl Period {
         }
     }
 
+    /// The month so far on `today`: its 1st to `today`.
+    pub fn month_to_date(today: Date) -> Period {
+        Period {
+            start: today.first_of_month(),
+            end: today,
+        }
+    }
+
+    /// Whether this is the month so far on `today` (the dashboard's month,
+    /// /reports' 本月, or the same range typed by hand).
+    pub fn is_month_to_date(&self, today: Date) -> bool {
+        *self == Period::month_to_date(today)
+    }
+
+    /// The same days of the previous month: its 1st to the same day of
+    /// the month as `end` (the previous month's last day if it is shorter):
+    /// 1–5 December → 1–5 November, 1–30 March → 1–28 February.
+    pub fn same_days_previous_month(&self) -> Period {
+        let prev_start = self
+            .start
+            .first_of_month()
+            .checked_sub(1.month())
+            .unwrap_or(self.start);
+        let end = prev_start
+            .checked_add((i32::from(self.end.day()) - 1).days())
+            .unwrap_or(prev_start)
+            .min(prev_start.last_of_month());
+        Period {
+            start: prev_start,
+            end,
+        }
+    }
+
+    /// THE comparison rule of every report, the dashboard and the
+    /// bulletins: the month so far against the same days of the previous
+    /// month ("较上月同期"); any other period against [`Period::previous`].
+    pub fn compared_with(&self, today: Date) -> (Period, Basis) {
+        if self.is_month_to_date(today) {
+            (self.same_days_previous_month(), Basis::SameDaysLastMonth)
+        } else {
+            (self.previous(), Basis::Previous)
+        }
+    }
+
     /// `(first, last)` day as `YYYYMMDD` (the aggregate key form).
     pub fn day_range(&self) -> (u32, u32) {
         (yyyymmdd(self.start), yyyymmdd(self.end))
@@ -133,6 +183,53 @@ impl Period {
     pub fn contains_day(&self, yyyymmdd_day: u32) -> bool {
         let (a, b) = self.day_range();
         (a..=b).contains(&yyyymmdd_day)
+    }
+}
+
+/// What a period is compared with (see [`Period::compared_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The month so far against the same days of the previous month.
+    SameDaysLastMonth,
+    /// The period before (the same months or days immediately before).
+    Previous,
+}
+
+impl Basis {
+    /// The catalog key of the label ("较上月同期", "较上期").
+    pub fn key(self) -> &'static str {
+        match self {
+            Basis::SameDaysLastMonth => "cmp.same_days_last_month",
+            Basis::Previous => "cmp.previous",
+        }
+    }
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Basis::SameDaysLastMonth => "较上月同期",
+            Basis::Previous => "较上期",
+        }
+    }
+}
+
+/// Whether a change is good news, bad news or neither.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Bad,
+    /// No change, or a figure that is neither good nor bad when higher
+    /// (intake).
+    Neutral,
+}
+
+impl Tone {
+    /// The CSS class: `good`, `bad` or ``.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tone::Good => "good",
+            Tone::Bad => "bad",
+            Tone::Neutral => "",
+        }
     }
 }
 
@@ -206,6 +303,65 @@ impl Kpi {
         }
     }
 
+    /// Whether a rising figure is good news (`None`: neither, e.g. intake).
+    /// Decided here once for reports, bulletins and the dashboard.
+    pub fn higher_is_better(self) -> Option<bool> {
+        match self {
+            Kpi::Intake => None,
+            Kpi::ReopenRate | Kpi::ReturnRate | Kpi::YellowCards | Kpi::RedCards => Some(false),
+            Kpi::AnsweredOnSpot
+            | Kpi::OnTimeSignFor
+            | Kpi::OnTimeCompletion
+            | Kpi::Completion
+            | Kpi::Satisfaction
+            | Kpi::Resolution
+            | Kpi::CallbackRate => Some(true),
+        }
+    }
+
+    /// Whether a change by `delta` (any unit; only its sign counts) is good.
+    pub fn tone(self, delta: f64) -> Tone {
+        if delta.abs() < 1e-9 {
+            return Tone::Neutral;
+        }
+        match self.higher_is_better() {
+            Some(up_good) if up_good == (delta > 0.0) => Tone::Good,
+            Some(_) => Tone::Bad,
+            None => Tone::Neutral,
+        }
+    }
+
+    /// The figure whose Chinese label is `s` (tables carry labels).
+    pub fn from_label_zh(s: &str) -> Option<Kpi> {
+        Kpi::ALL.iter().copied().find(|k| k.label_zh() == s.trim())
+    }
+
+    /// What the figure counts, in Chinese (the reports' definitions).
+    pub fn definition_zh(self) -> &'static str {
+        match self {
+            Kpi::Intake => "期间内登记的工单数（含作废、并案：电话已受理）。",
+            Kpi::AnsweredOnSpot => "登记时直接答复并办结的工单 ÷ 受理量，按登记日统计。",
+            Kpi::OnTimeSignFor => "在签收时限内的签收 ÷ 签收次数，按签收日统计。",
+            Kpi::OnTimeCompletion => {
+                "在办理时限（含延期）内送达中心的答复 ÷ 送达中心的答复，按答复日统计。"
+            }
+            Kpi::Completion => {
+                "期间内登记（不含作废、并案）的工单中现已办结的 ÷ 这些工单，按登记日统计。"
+            }
+            Kpi::Satisfaction => "满意 + 基本满意 ÷ 有答复的回访（无法联系不计），按回访日统计。",
+            Kpi::Resolution => "回访中表示问题已解决的 ÷ 有答复的回访，按回访日统计。",
+            Kpi::CallbackRate => {
+                "期间内转为待回访的工单（复核通过，或直接答复后抽中回访）中已完成回访（有答复，或多次无法联系后结案）的 ÷ 这些工单；分子分母是同一批工单，按转为待回访之日统计，不会超过100%。"
+            }
+            Kpi::ReopenRate => {
+                "期间内的复核中，退回原单位重办的，加上复核通过后因不满意而重办的 ÷ 这些复核，按复核日统计。"
+            }
+            Kpi::ReturnRate => "期间内的派单中，在签收环节被退回中心的 ÷ 这些派单，按派单日统计。",
+            Kpi::YellowCards => "期间内达到黄牌的环节数，按达到之时统计。",
+            Kpi::RedCards => "期间内达到红牌的环节数，按达到之时统计。",
+        }
+    }
+
     /// Whether the figure is a rate (numerator / denominator) or a count.
     pub fn is_rate(self) -> bool {
         !matches!(self, Kpi::Intake | Kpi::YellowCards | Kpi::RedCards)
@@ -228,9 +384,9 @@ impl Kpi {
             Kpi::Completion => rate(g(C::CohortClosed), g(C::Cohort)),
             Kpi::Satisfaction => rate(g(C::Satisfied) + g(C::BasicallySatisfied), g(C::Answered)),
             Kpi::Resolution => rate(g(C::Resolved), g(C::Answered)),
-            Kpi::CallbackRate => rate(g(C::CallbacksMade), g(C::CallbacksDue)),
-            Kpi::ReopenRate => rate(g(C::ReviewBacks) + g(C::Reopens), g(C::Reviews)),
-            Kpi::ReturnRate => rate(g(C::Returns), g(C::Dispatches)),
+            Kpi::CallbackRate => rate(g(C::CallbacksMadeOfDue), g(C::CallbacksDue)),
+            Kpi::ReopenRate => rate(g(C::ReviewBacks) + g(C::ReopensOfReviewed), g(C::Reviews)),
+            Kpi::ReturnRate => rate(g(C::ReturnsOfDispatched), g(C::Dispatches)),
             Kpi::YellowCards => count(g(C::YellowCards)),
             Kpi::RedCards => count(g(C::RedCards)),
         }
@@ -293,6 +449,16 @@ pub struct KpiValue {
     pub current: Figure,
     pub previous: Figure,
     pub change: Change,
+}
+
+impl KpiValue {
+    /// Whether the change is good news for this figure.
+    pub fn tone(&self) -> Tone {
+        self.change
+            .delta
+            .map(|d| self.kpi.tone(d))
+            .unwrap_or(Tone::Neutral)
+    }
 }
 
 /// Every figure of §7 for the counters of a period and of its previous one.

@@ -537,3 +537,134 @@ fn periods_and_their_previous_periods() {
     assert!(Period::new(date(2020, 1, 1), date(2026, 1, 1)).is_err());
     assert!(Period::month(2026, 13).is_err());
 }
+
+/// Three tickets of 31 August whose callback, return and reopening fall in
+/// September: every rate counts them on the day their cohort began, so no
+/// period has more done than became due (回访率 of 105 % was this).
+fn across_months() -> Vec<Case> {
+    use AppealType::*;
+    use Satisfaction::*;
+    let w = World::default();
+    let mut a = Case::new(20260831, 1, "2026-08-31 09:00", OP_A, Complaint, "0101");
+    a.act(&w, "2026-08-31 09:30", dispatch(L2), DISPATCHER)
+        .act(&w, "2026-08-31 10:00", Action::SignFor, H_L2)
+        .act(&w, "2026-08-31 11:00", reply(), H_L2)
+        .act(&w, "2026-08-31 15:00", pass(), REVIEWER)
+        .act(&w, "2026-09-01 10:00", callback(Satisfied, true), CALLBACK);
+    let mut b = Case::new(20260831, 2, "2026-08-31 09:05", OP_A, Complaint, "0101");
+    b.act(&w, "2026-08-31 09:40", dispatch(L2), DISPATCHER).act(
+        &w,
+        "2026-09-01 09:00",
+        Action::Return,
+        H_L2,
+    );
+    let mut c = Case::new(20260831, 3, "2026-08-31 09:10", OP_A, Complaint, "0101");
+    c.act(&w, "2026-08-31 09:50", dispatch(L2), DISPATCHER)
+        .act(&w, "2026-08-31 10:10", Action::SignFor, H_L2)
+        .act(&w, "2026-08-31 12:00", reply(), H_L2)
+        .act(&w, "2026-08-31 16:00", pass(), REVIEWER)
+        .act(
+            &w,
+            "2026-09-01 11:00",
+            callback(Dissatisfied, false),
+            CALLBACK,
+        )
+        .act(&w, "2026-09-02 10:00", Action::Reopen { unit_id: L2 }, LEAD);
+    vec![a, b, c]
+}
+
+#[test]
+fn rates_count_their_cohort_on_the_day_it_began() {
+    let agg = aggregate(&across_months());
+    let (aug, sep) = (
+        Period::month(2026, 8).unwrap(),
+        Period::month(2026, 9).unwrap(),
+    );
+    let (p, c) = (agg.total(&aug), agg.total(&sep));
+    // 回访率: A and C became due on 08-31 and were both called back (on
+    // 09-01): August 2 of 2; September has none due and counts none.
+    assert_eq!(fig(&p, Kpi::CallbackRate), (2, Some(2)));
+    assert_eq!(fig(&c, Kpi::CallbackRate), (0, Some(0)));
+    // The callbacks themselves (satisfaction) happened in September.
+    assert_eq!(fig(&c, Kpi::Satisfaction), (1, Some(2)));
+    assert_eq!(fig(&p, Kpi::Satisfaction), (0, Some(0)));
+    // 重办率: August reviewed A and C; C was reopened on 09-02 = 1 of 2.
+    assert_eq!(fig(&p, Kpi::ReopenRate), (1, Some(2)));
+    assert_eq!(fig(&c, Kpi::ReopenRate), (0, Some(0)));
+    // 退单率: August dispatched A, B, C; B came back on 09-01 = 1 of 3.
+    // September's one dispatch is C's reopening, not returned = 0 of 1.
+    assert_eq!(fig(&p, Kpi::ReturnRate), (1, Some(3)));
+    assert_eq!(fig(&c, Kpi::ReturnRate), (0, Some(1)));
+    // The plain counts stay on the day things happened.
+    use crate::domain::aggregate::Counter as C;
+    assert_eq!(c.get(C::Returns), 1);
+    assert_eq!(c.get(C::Reopens), 1);
+    assert_eq!(c.get(C::CallbacksMade), 2);
+    assert_eq!(p.get(C::CallbacksMade), 0);
+    // One day alone: 31 August is the whole cohort.
+    let d = agg.total(&Period::day(date(2026, 8, 31)));
+    assert_eq!(fig(&d, Kpi::CallbackRate), (2, Some(2)));
+}
+
+#[test]
+fn month_to_date_is_compared_with_the_same_days_of_last_month() {
+    let p = |a: (i16, i8, i8), b: (i16, i8, i8)| Period {
+        start: date(a.0, a.1, a.2),
+        end: date(b.0, b.1, b.2),
+    };
+    // The month so far on 5 December: 1–5 November, "较上月同期".
+    let today = date(2026, 12, 5);
+    let mtd = Period::month_to_date(today);
+    assert_eq!(mtd, p((2026, 12, 1), (2026, 12, 5)));
+    assert_eq!(
+        mtd.compared_with(today),
+        (p((2026, 11, 1), (2026, 11, 5)), Basis::SameDaysLastMonth)
+    );
+    assert_eq!(Basis::SameDaysLastMonth.label_zh(), "较上月同期");
+    // 30 March: February has 28 days.
+    let today = date(2026, 3, 30);
+    assert_eq!(
+        Period::month_to_date(today).compared_with(today).0,
+        p((2026, 2, 1), (2026, 2, 28))
+    );
+    // 1 January: 1 December of the year before.
+    let today = date(2027, 1, 1);
+    assert_eq!(
+        Period::month_to_date(today).compared_with(today).0,
+        p((2026, 12, 1), (2026, 12, 1))
+    );
+    // Not the month so far: the period before. A whole month, a day, a
+    // week starting on the 1st (it is not "to date" unless it ends today).
+    let today = date(2026, 12, 5);
+    assert_eq!(
+        Period::month(2026, 11).unwrap().compared_with(today),
+        (Period::month(2026, 10).unwrap(), Basis::Previous)
+    );
+    assert_eq!(
+        Period::day(date(2026, 12, 1)).compared_with(today).0,
+        Period::day(date(2026, 11, 30))
+    );
+    assert_eq!(
+        p((2026, 12, 1), (2026, 12, 4)).compared_with(today).0,
+        p((2026, 11, 27), (2026, 11, 30))
+    );
+}
+
+#[test]
+fn a_change_is_good_or_bad_by_the_figure_not_by_its_direction() {
+    // The bulletin showed 满意率 +0.5 red and 办结率 −22.7 green.
+    assert_eq!(Kpi::Satisfaction.tone(0.5), Tone::Good);
+    assert_eq!(Kpi::Completion.tone(-22.7), Tone::Bad);
+    assert_eq!(Kpi::ReturnRate.tone(1.0), Tone::Bad);
+    assert_eq!(Kpi::RedCards.tone(-2.0), Tone::Good);
+    assert_eq!(Kpi::Intake.tone(10.0), Tone::Neutral);
+    assert_eq!(Kpi::Satisfaction.tone(0.0), Tone::Neutral);
+    for k in Kpi::ALL {
+        assert_eq!(Kpi::from_label_zh(k.label_zh()), Some(*k));
+        assert!(!k.definition_zh().is_empty());
+        if k.is_rate() {
+            assert!(k.higher_is_better().is_some(), "{k:?}");
+        }
+    }
+    assert!(Kpi::CallbackRate.definition_zh().contains("同一批工单"));
+}

@@ -268,6 +268,16 @@ pub enum EventKind {
     /// sign-for, for the center (`domain::alarm`); appended: variants are
     /// stored by position.
     AlarmAcknowledged,
+    /// A unit above the holder urged it (催办; the message in `note`);
+    /// `unit_id` is the urged unit.
+    Urged {
+        unit_id: u32,
+    },
+    /// A unit above the holder took the ticket back (收回) from `unit_id`
+    /// and handles it itself.
+    TakenBack {
+        unit_id: u32,
+    },
 }
 
 /// One entry of the append-only timeline (一事一档).

@@ -72,6 +72,14 @@ pub enum Action {
     Void,
     /// The dispatcher sends a wrongly registered ticket back to the operator.
     SendBack,
+    /// A unit above the holder urges it (催办).
+    Urge,
+    /// A unit above the holder takes the ticket back and handles it itself
+    /// (收回).
+    TakeBack,
+    /// A unit above the holder signs for on behalf of its sub-unit (代签收);
+    /// the sub-unit keeps the ticket.
+    SignForSubUnit,
 }
 
 impl Action {
@@ -93,9 +101,37 @@ impl Action {
             Action::Close => "close",
             Action::Void => "void",
             Action::SendBack => "send-back",
+            Action::Urge => "urge",
+            Action::TakeBack => "take-back",
+            Action::SignForSubUnit => "sign-for-sub-unit",
         }
     }
 }
+
+/// Every step a person can be offered on a ticket, by API name: the
+/// actions of [`apply`] plus `merge` and `correct` (their own functions).
+pub const STEPS: &[&str] = &[
+    "dispatch",
+    "sign-for",
+    "return",
+    "hand-down",
+    "progress",
+    "request-extension",
+    "decide-extension",
+    "reply",
+    "approve-reply",
+    "review",
+    "callback",
+    "reopen",
+    "close",
+    "merge",
+    "void",
+    "send-back",
+    "correct",
+    "urge",
+    "take-back",
+    "sign-for-sub-unit",
+];
 
 /// Who acts.
 #[derive(Clone, Copy, Debug)]
@@ -289,6 +325,154 @@ fn check_unit(env: &Env, field: &'static str, unit: u32) -> Result<(), Refusal> 
     }
 }
 
+/// Whether `who`'s unit is strictly above the unit holding `t` (a level-2
+/// unit over the level-3 unit the ticket was dispatched or handed down to).
+/// Such a unit sees the ticket and may urge, take back or sign for on
+/// behalf of its sub-unit, nothing else.
+pub fn above_holder(t: &Ticket, who: &Who, tree: &OrgTree) -> bool {
+    match (who.unit_id, t.unit_id) {
+        (Some(mine), Some(holder)) => mine != holder && tree.subtree(mine).contains(&holder),
+        _ => false,
+    }
+}
+
+fn need_above(t: &Ticket, who: &Who, tree: &OrgTree) -> Result<(), Refusal> {
+    if above_holder(t, who, tree) {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "只有承办单位的上级单位可以催办、收回或代签收 (only a unit above the holding unit can do this)",
+        ))
+    }
+}
+
+fn no_extension_pending() -> Refusal {
+    Refusal::Conflict("没有待审批的延期申请 (no extension request is pending)".into())
+}
+
+/// The checks of a step that do not depend on what was typed: the actor's
+/// roles (403), the ticket's state (409), the actor's unit (403) and the
+/// ticket's own conditions (409: a returned ticket, a pending extension, a
+/// passed deadline, no sub-unit). [`apply`], [`merge`] and [`correct`] run
+/// it first; [`available`] asks it for every step, so that the case file
+/// offers exactly the steps that would be accepted.
+pub fn gate(t: &Ticket, name: &str, who: &Who, tree: &OrgTree, now: i64) -> Result<(), Refusal> {
+    use Permission as P;
+    use State as S;
+    let dept = |what: &str, states: &[State]| -> Result<(), Refusal> {
+        need_role(who, P::HandleAsDepartment, what)?;
+        need_state(t, states, name)?;
+        need_holder(t, who)
+    };
+    let parent = |what: &str, states: &[State]| -> Result<(), Refusal> {
+        need_role(who, P::HandleAsDepartment, what)?;
+        need_state(t, states, name)?;
+        need_above(t, who, tree)
+    };
+    let center = |p: Permission, what: &str, states: &[State]| -> Result<(), Refusal> {
+        need_role(who, p, what)?;
+        need_state(t, states, name)
+    };
+    match name {
+        "dispatch" => center(P::Dispatch, "派单", &[S::PendingDispatch]),
+        "merge" => center(P::Dispatch, "并案", &[S::PendingDispatch]),
+        "send-back" => center(P::Dispatch, "退回话务员", &[S::PendingDispatch]),
+        "correct" => {
+            if !(allowed(who.roles, P::RegisterTicket) || allowed(who.roles, P::Dispatch)) {
+                return Err(forbidden(
+                    "您的角色不能修改工单 (your roles do not allow correcting tickets)",
+                ));
+            }
+            need_state(t, &[S::PendingDispatch], name)
+        }
+        "sign-for" => dept("签收", &[S::AwaitingSignFor]),
+        "return" => {
+            dept("退单", &[S::AwaitingSignFor])?;
+            if t.returned_ticket {
+                return Err(Refusal::Conflict(
+                    "复核退回件不能再退单 (a ticket sent back by the review cannot be returned)"
+                        .into(),
+                ));
+            }
+            Ok(())
+        }
+        "hand-down" => {
+            dept("下派", &[S::InProgress])?;
+            if tree.children(t.unit_id.unwrap_or(0)).is_empty() {
+                return Err(Refusal::Conflict(
+                    "本单位没有下级单位 (your unit has no sub-units)".into(),
+                ));
+            }
+            Ok(())
+        }
+        "progress" => dept("填写进展", &[S::InProgress, S::AwaitingSignFor]),
+        "request-extension" => {
+            dept("申请延期", &[S::InProgress, S::AwaitingSignFor])?;
+            if t.extension.is_some() {
+                return Err(Refusal::Conflict(
+                    "已有待审批的延期申请 (an extension request is already pending)".into(),
+                ));
+            }
+            let due = t.due_at.unwrap_or(now);
+            if t.stage.is_some_and(|s| now > s.due_at) || now > due {
+                return Err(Refusal::Conflict(
+                    "已超过时限，不能再申请延期 (the deadline has passed)".into(),
+                ));
+            }
+            Ok(())
+        }
+        "decide-extension" => {
+            need_role(who, P::Decide, "审批延期")?;
+            if t.extension.is_none() {
+                return Err(no_extension_pending());
+            }
+            need_state(
+                t,
+                &[S::InProgress, S::AwaitingSignFor, S::AwaitingApproval],
+                name,
+            )
+        }
+        "reply" => dept("答复", &[S::InProgress]),
+        "approve-reply" => {
+            need_role(who, P::HandleAsDepartment, "审核下级答复")?;
+            need_state(t, &[S::AwaitingApproval], name)?;
+            if who.unit_id.is_none() || who.unit_id != t.handed_by {
+                return Err(forbidden(
+                    "只有下派的二级单位可以审核 (only the level-2 unit that handed it down can approve)",
+                ));
+            }
+            Ok(())
+        }
+        "review" => center(P::Review, "复核", &[S::AwaitingReview]),
+        "callback" => center(P::Callback, "回访", &[S::AwaitingCallback]),
+        "reopen" => center(P::Decide, "重办", &[S::AwaitingDecision]),
+        "close" => center(P::Decide, "结案", &[S::AwaitingDecision]),
+        "void" => {
+            need_role(who, P::Dispatch, "作废")?;
+            if t.state.is_final() {
+                return Err(wrong_state(t, name));
+            }
+            Ok(())
+        }
+        "urge" => parent("催办", &[S::AwaitingSignFor, S::InProgress]),
+        "take-back" => parent("收回", &[S::AwaitingSignFor, S::InProgress]),
+        "sign-for-sub-unit" => parent("代签收", &[S::AwaitingSignFor]),
+        other => Err(Refusal::Conflict(format!(
+            "未知的操作“{other}” (unknown step {other})"
+        ))),
+    }
+}
+
+/// The steps of [`STEPS`] that `who` may take on `t` now: the buttons of
+/// the case file. The same [`gate`] decides them as the steps themselves.
+pub fn available(t: &Ticket, who: &Who, tree: &OrgTree, now: i64) -> Vec<&'static str> {
+    STEPS
+        .iter()
+        .copied()
+        .filter(|s| gate(t, s, who, tree, now).is_ok())
+        .collect()
+}
+
 /// Records the cards the current stage has reached by `now` and not yet
 /// recorded, each at the instant it was reached.
 pub fn record_cards(t: &mut Ticket, now: Timestamp, cal: &Calendar, tz: &TimeZone) -> Vec<Event> {
@@ -360,10 +544,9 @@ fn apply_to(
         return Err(invalid("reason", "说明过长 (the text is too long)"));
     }
     let name = action.name();
+    gate(t, name, who, env.tree, now)?;
     match action {
         Action::Dispatch { unit_id, assisting } => {
-            need_role(who, Permission::Dispatch, "派单")?;
-            need_state(t, &[State::PendingDispatch], name)?;
             check_unit(env, "unit_id", *unit_id)?;
             for a in assisting {
                 check_unit(env, "assisting", *a)?;
@@ -383,10 +566,12 @@ fn apply_to(
                 }
             }
         }
-        Action::SignFor => {
-            need_role(who, Permission::HandleAsDepartment, "签收")?;
-            need_state(t, &[State::AwaitingSignFor], name)?;
-            need_holder(t, who)?;
+        Action::SignFor | Action::SignForSubUnit => {
+            let note = match (action, note) {
+                (Action::SignFor, n) => n.to_string(),
+                (_, "") => "代下级单位签收".to_string(),
+                (_, n) => format!("代下级单位签收：{n}"),
+            };
             let stage = handle_stage(t, now);
             t.stage = Some(stage);
             t.state = State::InProgress;
@@ -396,19 +581,40 @@ fn apply_to(
                 EventKind::SignedFor {
                     stage_due: stage.due_at,
                 },
-                note,
+                &note,
             ));
         }
-        Action::Return => {
-            need_role(who, Permission::HandleAsDepartment, "退单")?;
-            need_state(t, &[State::AwaitingSignFor], name)?;
-            need_holder(t, who)?;
-            if t.returned_ticket {
-                return Err(Refusal::Conflict(
-                    "复核退回件不能再退单 (a ticket sent back by the review cannot be returned)"
-                        .into(),
-                ));
+        Action::Urge => {
+            let text = if note.is_empty() {
+                "请尽快办理".to_string()
+            } else {
+                need_text("reason", note, limits::REASON)?
+            };
+            events.push(ev(
+                now,
+                who,
+                EventKind::Urged {
+                    unit_id: t.unit_id.unwrap_or(0),
+                },
+                &text,
+            ));
+        }
+        Action::TakeBack => {
+            let mine = who.unit_id.unwrap_or(0);
+            t.unit_id = Some(mine);
+            if !t.units_seen.contains(&mine) {
+                t.units_seen.push(mine);
             }
+            // Taken back from a unit it was handed down to: the parent had
+            // signed for it already and handles it again (as after a
+            // level-3 return). Otherwise the stage runs on at the parent.
+            if t.handed_by.take().is_some() {
+                t.state = State::InProgress;
+                t.stage = Some(handle_stage(t, now));
+            }
+            events.push(ev(now, who, EventKind::TakenBack { unit_id: mine }, note));
+        }
+        Action::Return => {
             let reason = need_text("reason", note, limits::REASON)?;
             let from = t.unit_id.unwrap_or(0);
             match t.handed_by {
@@ -430,9 +636,6 @@ fn apply_to(
             events.push(ev(now, who, EventKind::Returned { unit_id: from }, &reason));
         }
         Action::HandDown { unit_id } => {
-            need_role(who, Permission::HandleAsDepartment, "下派")?;
-            need_state(t, &[State::InProgress], name)?;
-            need_holder(t, who)?;
             let own = t.unit_id.unwrap_or(0);
             if !env.tree.children(own).contains(unit_id) {
                 return Err(invalid(
@@ -475,27 +678,11 @@ fn apply_to(
             ));
         }
         Action::Progress => {
-            need_role(who, Permission::HandleAsDepartment, "填写进展")?;
-            need_state(t, &[State::InProgress, State::AwaitingSignFor], name)?;
-            need_holder(t, who)?;
             let text = need_text("reason", note, limits::REASON)?;
             events.push(ev(now, who, EventKind::Progress, &text));
         }
         Action::RequestExtension { until } => {
-            need_role(who, Permission::HandleAsDepartment, "申请延期")?;
-            need_state(t, &[State::InProgress, State::AwaitingSignFor], name)?;
-            need_holder(t, who)?;
-            if t.extension.is_some() {
-                return Err(Refusal::Conflict(
-                    "已有待审批的延期申请 (an extension request is already pending)".into(),
-                ));
-            }
             let due = t.due_at.unwrap_or(now);
-            if t.stage.is_some_and(|s| now > s.due_at) || now > due {
-                return Err(Refusal::Conflict(
-                    "已超过时限，不能再申请延期 (the deadline has passed)".into(),
-                ));
-            }
             let until_ts = end_of_day(*until, env.tz).as_second();
             if until_ts <= due {
                 return Err(invalid(
@@ -524,21 +711,7 @@ fn apply_to(
             ));
         }
         Action::DecideExtension { approve, until } => {
-            need_role(who, Permission::Decide, "审批延期")?;
-            let Some(req) = t.extension.clone() else {
-                return Err(Refusal::Conflict(
-                    "没有待审批的延期申请 (no extension request is pending)".into(),
-                ));
-            };
-            need_state(
-                t,
-                &[
-                    State::InProgress,
-                    State::AwaitingSignFor,
-                    State::AwaitingApproval,
-                ],
-                name,
-            )?;
+            let req = t.extension.clone().ok_or_else(no_extension_pending)?;
             t.extension = None;
             if *approve {
                 let new_due = match until {
@@ -581,9 +754,6 @@ fn apply_to(
             }
         }
         Action::Reply { result } => {
-            need_role(who, Permission::HandleAsDepartment, "答复")?;
-            need_state(t, &[State::InProgress], name)?;
-            need_holder(t, who)?;
             let result = need_text("result", result, limits::ANSWER)?;
             t.reply = result.clone();
             t.extension = None;
@@ -596,14 +766,7 @@ fn apply_to(
             events.push(ev(now, who, EventKind::Replied { result }, note));
         }
         Action::ApproveReply { approve } => {
-            need_role(who, Permission::HandleAsDepartment, "审核下级答复")?;
-            need_state(t, &[State::AwaitingApproval], name)?;
             let parent = t.handed_by;
-            if who.unit_id.is_none() || who.unit_id != parent {
-                return Err(forbidden(
-                    "只有下派的二级单位可以审核 (only the level-2 unit that handed it down can approve)",
-                ));
-            }
             if *approve {
                 t.unit_id = parent;
                 t.handed_by = None;
@@ -626,73 +789,67 @@ fn apply_to(
                 ));
             }
         }
-        Action::Review(outcome) => {
-            need_role(who, Permission::Review, "复核")?;
-            need_state(t, &[State::AwaitingReview], name)?;
-            match outcome {
-                ReviewOutcome::Pass => {
-                    t.state = State::AwaitingCallback;
-                    t.stage = None;
-                    events.push(ev(
-                        now,
-                        who,
-                        EventKind::Reviewed {
-                            outcome: "pass".into(),
-                            unit_id: None,
-                            period_days: None,
-                        },
-                        note,
-                    ));
-                }
-                ReviewOutcome::Transfer { unit_id } => {
-                    check_unit(env, "unit_id", *unit_id)?;
-                    let reason = need_text("reason", note, limits::REASON)?;
-                    events.push(ev(
-                        now,
-                        who,
-                        EventKind::Reviewed {
-                            outcome: "transfer".into(),
-                            unit_id: Some(*unit_id),
-                            period_days: None,
-                        },
-                        &reason,
-                    ));
-                    t.returned_ticket = false;
-                    t.assisting.clear();
-                    events.push(start_round(t, *unit_id, env, None, who, ""));
-                }
-                ReviewOutcome::Back { period_days } => {
-                    if ![5, 15].contains(period_days) {
-                        return Err(invalid(
-                            "period_days",
-                            "退回重办时限为5或15个工作日 (period_days must be 5 or 15)",
-                        ));
-                    }
-                    let reason = need_text("reason", note, limits::REASON)?;
-                    let unit = t.unit_id.ok_or_else(|| {
-                        Refusal::Conflict("工单没有承办单位 (the ticket has no unit)".into())
-                    })?;
-                    events.push(ev(
-                        now,
-                        who,
-                        EventKind::Reviewed {
-                            outcome: "back".into(),
-                            unit_id: Some(unit),
-                            period_days: Some(*period_days),
-                        },
-                        &reason,
-                    ));
-                    events.push(start_round(t, unit, env, Some(*period_days), who, ""));
-                    t.returned_ticket = true;
-                }
+        Action::Review(outcome) => match outcome {
+            ReviewOutcome::Pass => {
+                t.state = State::AwaitingCallback;
+                t.stage = None;
+                events.push(ev(
+                    now,
+                    who,
+                    EventKind::Reviewed {
+                        outcome: "pass".into(),
+                        unit_id: None,
+                        period_days: None,
+                    },
+                    note,
+                ));
             }
-        }
+            ReviewOutcome::Transfer { unit_id } => {
+                check_unit(env, "unit_id", *unit_id)?;
+                let reason = need_text("reason", note, limits::REASON)?;
+                events.push(ev(
+                    now,
+                    who,
+                    EventKind::Reviewed {
+                        outcome: "transfer".into(),
+                        unit_id: Some(*unit_id),
+                        period_days: None,
+                    },
+                    &reason,
+                ));
+                t.returned_ticket = false;
+                t.assisting.clear();
+                events.push(start_round(t, *unit_id, env, None, who, ""));
+            }
+            ReviewOutcome::Back { period_days } => {
+                if ![5, 15].contains(period_days) {
+                    return Err(invalid(
+                        "period_days",
+                        "退回重办时限为5或15个工作日 (period_days must be 5 or 15)",
+                    ));
+                }
+                let reason = need_text("reason", note, limits::REASON)?;
+                let unit = t.unit_id.ok_or_else(|| {
+                    Refusal::Conflict("工单没有承办单位 (the ticket has no unit)".into())
+                })?;
+                events.push(ev(
+                    now,
+                    who,
+                    EventKind::Reviewed {
+                        outcome: "back".into(),
+                        unit_id: Some(unit),
+                        period_days: Some(*period_days),
+                    },
+                    &reason,
+                ));
+                events.push(start_round(t, unit, env, Some(*period_days), who, ""));
+                t.returned_ticket = true;
+            }
+        },
         Action::Callback {
             satisfaction,
             resolved,
         } => {
-            need_role(who, Permission::Callback, "回访")?;
-            need_state(t, &[State::AwaitingCallback], name)?;
             let kind = EventKind::CallbackRecorded {
                 satisfaction: *satisfaction,
                 resolved: *resolved,
@@ -730,8 +887,6 @@ fn apply_to(
             }
         }
         Action::Reopen { unit_id } => {
-            need_role(who, Permission::Decide, "重办")?;
-            need_state(t, &[State::AwaitingDecision], name)?;
             check_unit(env, "unit_id", *unit_id)?;
             let reason = need_text("reason", note, limits::REASON)?;
             t.round = t.round.saturating_add(1);
@@ -751,8 +906,6 @@ fn apply_to(
             events.push(start_round(t, *unit_id, env, None, who, ""));
         }
         Action::Close => {
-            need_role(who, Permission::Decide, "结案")?;
-            need_state(t, &[State::AwaitingDecision], name)?;
             let reason = need_text("reason", note, limits::REASON)?;
             t.state = State::Closed;
             t.closed_at = Some(now);
@@ -760,16 +913,10 @@ fn apply_to(
             events.push(ev(now, who, EventKind::Closed, &reason));
         }
         Action::SendBack => {
-            need_role(who, Permission::Dispatch, "退回话务员")?;
-            need_state(t, &[State::PendingDispatch], name)?;
             let reason = need_text("reason", note, limits::REASON)?;
             events.push(ev(now, who, EventKind::SentBackToOperator, &reason));
         }
         Action::Void => {
-            need_role(who, Permission::Dispatch, "作废")?;
-            if t.state.is_final() {
-                return Err(wrong_state(t, name));
-            }
             let reason = need_text("reason", note, limits::REASON)?;
             t.state = State::Voided;
             t.stage = None;
@@ -807,13 +954,7 @@ pub fn correct(
     who: &Who,
     now: Timestamp,
 ) -> Result<Vec<Event>, Refusal> {
-    if !(allowed(who.roles, Permission::RegisterTicket) || allowed(who.roles, Permission::Dispatch))
-    {
-        return Err(forbidden(
-            "您的角色不能修改工单 (your roles do not allow correcting tickets)",
-        ));
-    }
-    need_state(t, &[State::PendingDispatch], "correct")?;
+    gate(t, "correct", who, &OrgTree::default(), now.as_second())?;
     let mut changes: Vec<String> = vec![];
     macro_rules! field {
         ($f:ident, $label:literal) => {
@@ -887,8 +1028,7 @@ pub fn merge(
     who: &Who,
     now: Timestamp,
 ) -> Result<(Vec<Event>, Vec<Event>), Refusal> {
-    need_role(who, Permission::Dispatch, "并案")?;
-    need_state(child, &[State::PendingDispatch], "merge")?;
+    gate(child, "merge", who, &OrgTree::default(), now.as_second())?;
     if child.number == master.number {
         return Err(invalid(
             "master",

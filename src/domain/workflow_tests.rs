@@ -1210,3 +1210,365 @@ fn send_back_and_correct_before_dispatch() {
         Err(Refusal::Conflict(_))
     ));
 }
+
+/// A ticket dispatched straight to the level-3 unit (a category whose
+/// default unit is level 3): its level-2 parent sees it but does not hold it.
+fn at_sub_unit(w: &World, now: &str) -> Ticket {
+    let mut t = ticket(AppealType::Help);
+    w.step(
+        &mut t,
+        now,
+        Action::Dispatch {
+            unit_id: L3,
+            assisting: vec![],
+        },
+        "",
+        DISPATCHER,
+    )
+    .unwrap();
+    t
+}
+
+fn offered(w: &World, t: &Ticket, who: Who, now: &str) -> Vec<&'static str> {
+    available(t, &who, &w.tree, at(now).as_second())
+}
+
+#[test]
+fn parent_unit_urges_signs_for_and_takes_back() {
+    let w = World::new();
+    let now = "2026-09-21T10:00:00+08:00";
+    let mut t = at_sub_unit(&w, now);
+    assert_eq!((t.state, t.unit_id), (State::AwaitingSignFor, Some(L3)));
+    assert!(above_holder(&t, &H_L2, &w.tree));
+    assert!(!above_holder(&t, &H_L3, &w.tree));
+    assert!(!above_holder(&t, &H_OTHER, &w.tree));
+    assert!(!above_holder(&t, &DISPATCHER, &w.tree));
+    // What each one is offered: the parent only its three steps.
+    assert_eq!(
+        offered(&w, &t, H_L2, now),
+        vec!["urge", "take-back", "sign-for-sub-unit"]
+    );
+    assert_eq!(
+        offered(&w, &t, H_L3, now),
+        vec!["sign-for", "return", "progress", "request-extension"]
+    );
+    assert!(offered(&w, &t, H_OTHER, now).is_empty());
+    assert_eq!(offered(&w, &t, DISPATCHER, now), vec!["void"]);
+
+    // 催办: recorded for the sub-unit, nothing else changes.
+    let before = t.clone();
+    let ev = w.step(&mut t, now, Action::Urge, "", H_L2).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].kind, EventKind::Urged { unit_id: L3 });
+    assert_eq!(ev[0].note, "请尽快办理", "a default message");
+    assert_eq!(ev[0].actor, H_L2.id);
+    assert_eq!(
+        (t.state, t.unit_id, t.stage),
+        (before.state, before.unit_id, before.stage)
+    );
+    let ev = w
+        .step(&mut t, now, Action::Urge, "今天必须签收", H_L2)
+        .unwrap();
+    assert_eq!(ev[0].note, "今天必须签收");
+    for who in [H_L3, H_OTHER, DISPATCHER, LEAD, REVIEWER] {
+        assert!(
+            matches!(
+                w.step(&mut t, now, Action::Urge, "", who),
+                Err(Refusal::Forbidden(_))
+            ),
+            "urge by {}",
+            who.id
+        );
+    }
+
+    // 代签收: the sub-unit keeps the ticket and handles it.
+    let ev = w
+        .step(&mut t, now, Action::SignForSubUnit, "", H_L2)
+        .unwrap();
+    assert_eq!(kinds(&ev), vec!["signed_for"]);
+    assert_eq!(ev[0].note, "代下级单位签收");
+    assert_eq!(ev[0].actor, H_L2.id);
+    assert_eq!((t.state, t.unit_id), (State::InProgress, Some(L3)));
+    assert_eq!(t.stage.unwrap().kind, StageKind::Handle);
+    assert!(matches!(
+        w.step(&mut t, now, Action::SignForSubUnit, "", H_L2),
+        Err(Refusal::Conflict(_))
+    ));
+    assert_eq!(offered(&w, &t, H_L2, now), vec!["urge", "take-back"]);
+    assert_eq!(
+        offered(&w, &t, H_L3, now),
+        vec!["progress", "request-extension", "reply"],
+        "no hand-down: the level-3 unit has no sub-units"
+    );
+
+    // 收回: the parent handles it itself; the sub-unit is out.
+    let due = t.due_at;
+    let ev = w
+        .step(&mut t, now, Action::TakeBack, "本局直接办理", H_L2)
+        .unwrap();
+    assert_eq!(ev[0].kind, EventKind::TakenBack { unit_id: L2 });
+    assert_eq!(ev[0].note, "本局直接办理");
+    assert_eq!(
+        (t.state, t.unit_id, t.handed_by, t.due_at),
+        (State::InProgress, Some(L2), None, due)
+    );
+    assert!(t.units_seen.contains(&L2) && t.units_seen.contains(&L3));
+    assert_eq!(
+        offered(&w, &t, H_L2, now),
+        vec!["hand-down", "progress", "request-extension", "reply"]
+    );
+    assert!(offered(&w, &t, H_L3, now).is_empty());
+    assert!(matches!(
+        w.step(&mut t, now, Action::Urge, "", H_L2),
+        Err(Refusal::Forbidden(_))
+    ));
+    assert!(matches!(
+        w.step(&mut t, now, Action::Reply { result: "r".into() }, "", H_L3),
+        Err(Refusal::Forbidden(_))
+    ));
+    w.step(
+        &mut t,
+        now,
+        Action::Reply {
+            result: "已办".into(),
+        },
+        "",
+        H_L2,
+    )
+    .unwrap();
+    assert_eq!(t.state, State::AwaitingReview);
+}
+
+#[test]
+fn take_back_keeps_a_running_sign_for_stage_and_ends_a_hand_down() {
+    let w = World::new();
+    let now = "2026-09-21T10:00:00+08:00";
+    // Straight at the level-3 unit, not signed for: the stage runs on at
+    // the parent, which then signs for itself.
+    let mut t = at_sub_unit(&w, now);
+    let stage = t.stage;
+    w.step(&mut t, now, Action::TakeBack, "", H_L2).unwrap();
+    assert_eq!(
+        (t.state, t.unit_id, t.stage),
+        (State::AwaitingSignFor, Some(L2), stage)
+    );
+    assert!(offered(&w, &t, H_L2, now).contains(&"sign-for"));
+    w.step(&mut t, now, Action::SignFor, "", H_L2).unwrap();
+    assert_eq!(t.state, State::InProgress);
+
+    // Handed down by the parent: taken back, the parent handles it again
+    // (it had signed for it before), until the round's deadline.
+    let mut t = in_state(State::InProgress);
+    w.step(&mut t, now, Action::HandDown { unit_id: L3 }, "", H_L2)
+        .unwrap();
+    assert_eq!((t.state, t.handed_by), (State::AwaitingSignFor, Some(L2)));
+    assert_eq!(
+        offered(&w, &t, H_L2, now),
+        vec!["urge", "take-back", "sign-for-sub-unit"]
+    );
+    w.step(
+        &mut t,
+        "2026-09-22T09:00:00+08:00",
+        Action::TakeBack,
+        "",
+        H_L2,
+    )
+    .unwrap();
+    assert_eq!(
+        (t.state, t.unit_id, t.handed_by),
+        (State::InProgress, Some(L2), None)
+    );
+    let s = t.stage.unwrap();
+    assert_eq!((s.kind, s.due_at), (StageKind::Handle, t.due_at.unwrap()));
+    // Signed for by the parent on behalf, then replied by the sub-unit:
+    // the reply still goes to the parent for approval.
+    let mut t = in_state(State::InProgress);
+    w.step(&mut t, now, Action::HandDown { unit_id: L3 }, "", H_L2)
+        .unwrap();
+    w.step(&mut t, now, Action::SignForSubUnit, "已电话通知", H_L2)
+        .unwrap();
+    w.step(
+        &mut t,
+        now,
+        Action::Reply {
+            result: "已修复".into(),
+        },
+        "",
+        H_L3,
+    )
+    .unwrap();
+    assert_eq!(t.state, State::AwaitingApproval);
+    assert!(offered(&w, &t, H_L2, now).contains(&"approve-reply"));
+    assert!(!offered(&w, &t, H_L2, now).contains(&"urge"));
+}
+
+#[test]
+fn parent_steps_only_in_their_states_and_never_for_the_holder() {
+    let w = World::new();
+    let now = "2026-09-21T10:00:00+08:00";
+    let steps: [(Action, &[State]); 3] = [
+        (Action::Urge, &[State::AwaitingSignFor, State::InProgress]),
+        (
+            Action::TakeBack,
+            &[State::AwaitingSignFor, State::InProgress],
+        ),
+        (Action::SignForSubUnit, &[State::AwaitingSignFor]),
+    ];
+    for (a, ok_states) in &steps {
+        for s in State::ALL {
+            // Held by the level-3 unit in every state.
+            let mut t = in_state(*s);
+            if *s != State::PendingDispatch {
+                t.unit_id = Some(L3);
+            }
+            let r = w.step(&mut t.clone(), now, a.clone(), "", H_L2);
+            if ok_states.contains(s) {
+                assert!(r.is_ok(), "{} in {s}: {r:?}", a.name());
+            } else {
+                assert!(
+                    matches!(r, Err(Refusal::Conflict(_))),
+                    "{} in {s} should be 409: {r:?}",
+                    a.name()
+                );
+            }
+            // The holder itself, another unit and the center may not.
+            for who in [H_L3, H_OTHER, DISPATCHER, LEAD, CALLBACK] {
+                let r = w.step(&mut t.clone(), now, a.clone(), "", who);
+                assert!(
+                    matches!(r, Err(Refusal::Forbidden(_) | Refusal::Conflict(_))),
+                    "{} by {} in {s}: {r:?}",
+                    a.name(),
+                    who.id
+                );
+                if ok_states.contains(s) {
+                    assert!(matches!(r, Err(Refusal::Forbidden(_))), "{r:?}");
+                }
+            }
+        }
+    }
+}
+
+/// One valid action per step name (for the availability check).
+fn sample_action(name: &str) -> Option<Action> {
+    Some(match name {
+        "dispatch" => Action::Dispatch {
+            unit_id: OTHER,
+            assisting: vec![],
+        },
+        "sign-for" => Action::SignFor,
+        "return" => Action::Return,
+        "hand-down" => Action::HandDown { unit_id: L3 },
+        "progress" => Action::Progress,
+        "request-extension" => Action::RequestExtension {
+            until: jiff::civil::date(2026, 11, 2),
+        },
+        "decide-extension" => Action::DecideExtension {
+            approve: true,
+            until: Some(jiff::civil::date(2026, 11, 30)),
+        },
+        "reply" => Action::Reply { result: "r".into() },
+        "approve-reply" => Action::ApproveReply { approve: true },
+        "review" => Action::Review(ReviewOutcome::Pass),
+        "callback" => Action::Callback {
+            satisfaction: Satisfaction::Satisfied,
+            resolved: true,
+        },
+        "reopen" => Action::Reopen { unit_id: OTHER },
+        "close" => Action::Close,
+        "void" => Action::Void,
+        "send-back" => Action::SendBack,
+        "urge" => Action::Urge,
+        "take-back" => Action::TakeBack,
+        "sign-for-sub-unit" => Action::SignForSubUnit,
+        _ => return None,
+    })
+}
+
+#[test]
+fn the_case_file_offers_exactly_what_apply_accepts() {
+    let w = World::new();
+    let now = "2026-09-21T10:00:00+08:00";
+    let all: [Who; 8] = [
+        DISPATCHER, REVIEWER, CALLBACK, LEAD, OPERATOR, H_L2, H_L3, H_OTHER,
+    ];
+    let mut checked = 0;
+    for s in State::ALL {
+        for holder in [L2, L3] {
+            for ext in [false, true] {
+                let mut t = in_state(*s);
+                if *s != State::PendingDispatch && *s != State::AwaitingApproval {
+                    t.unit_id = Some(holder);
+                }
+                if ext && t.due_at.is_some() {
+                    t.extension = Some(ExtensionRequest {
+                        until: at("2026-11-02T23:59:59+08:00").as_second(),
+                        requested_at: 0,
+                        requested_by: 21,
+                        reason: "r".into(),
+                    });
+                }
+                for who in all {
+                    let got = offered(&w, &t, who, now);
+                    for name in STEPS {
+                        let Some(a) = sample_action(name) else {
+                            // merge and correct: their own functions.
+                            continue;
+                        };
+                        let r = w.step(&mut t.clone(), now, a, "理由", who);
+                        let accepted =
+                            !matches!(r, Err(Refusal::Forbidden(_) | Refusal::Conflict(_)));
+                        assert_eq!(
+                            got.contains(name),
+                            accepted,
+                            "{name} by {} in {s} at {holder} (extension {ext}): {r:?}",
+                            who.id
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 2000, "{checked}");
+    // merge and correct follow the same gate.
+    let t = in_state(State::PendingDispatch);
+    assert_eq!(
+        offered(&w, &t, DISPATCHER, now),
+        vec!["dispatch", "merge", "void", "send-back", "correct"]
+    );
+    assert_eq!(offered(&w, &t, OPERATOR, now), vec!["correct"]);
+}
+
+#[test]
+fn a_pending_extension_is_not_requested_again_until_decided() {
+    let w = World::new();
+    let now = "2026-09-21T10:00:00+08:00";
+    let mut t = in_state(State::InProgress);
+    assert!(offered(&w, &t, H_L2, now).contains(&"request-extension"));
+    assert!(!offered(&w, &t, LEAD, now).contains(&"decide-extension"));
+    w.step(
+        &mut t,
+        now,
+        Action::RequestExtension {
+            until: jiff::civil::date(2026, 11, 2),
+        },
+        "需协调",
+        H_L2,
+    )
+    .unwrap();
+    assert!(!offered(&w, &t, H_L2, now).contains(&"request-extension"));
+    assert!(offered(&w, &t, LEAD, now).contains(&"decide-extension"));
+    w.step(
+        &mut t,
+        now,
+        Action::DecideExtension {
+            approve: true,
+            until: None,
+        },
+        "",
+        LEAD,
+    )
+    .unwrap();
+    assert!(offered(&w, &t, H_L2, now).contains(&"request-extension"));
+    assert!(!offered(&w, &t, LEAD, now).contains(&"decide-extension"));
+}

@@ -168,6 +168,8 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>> {
         .set_border_bottom(FormatBorder::Thin);
     let rate = XFormat::new().set_num_format("0.0%");
     let change = XFormat::new().set_num_format("+0.0%;-0.0%;0.0%");
+    let points =
+        XFormat::new().set_num_format("+0.0\" 个百分点\";-0.0\" 个百分点\";0.0\" 个百分点\"");
     let int = XFormat::new().set_num_format("#,##0");
     let decimals: Vec<XFormat> = (0..=6)
         .map(|d| {
@@ -217,6 +219,9 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>> {
                     Cell::Int(n) => ws.write_number_with_format(r, col, *n as f64, &int),
                     Cell::Rate(Some(v)) => ws.write_number_with_format(r, col, *v, &rate),
                     Cell::Change(Some(v)) => ws.write_number_with_format(r, col, *v, &change),
+                    Cell::Points(Some(v)) => {
+                        ws.write_number_with_format(r, col, *v * 100.0, &points)
+                    }
                     Cell::Number {
                         value: Some(v),
                         decimals: d,
@@ -226,7 +231,10 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>> {
                         *v,
                         &decimals[usize::from(*d).min(decimals.len() - 1)],
                     ),
-                    Cell::Rate(None) | Cell::Change(None) | Cell::Number { value: None, .. } => {
+                    Cell::Rate(None)
+                    | Cell::Change(None)
+                    | Cell::Points(None)
+                    | Cell::Number { value: None, .. } => {
                         continue;
                     }
                 };
@@ -278,7 +286,10 @@ fn csv_text(cell: &Cell) -> String {
     match cell {
         Cell::Text(s) if formula_like(s) => format!("'{s}"),
         Cell::Text(s) => s.clone(),
-        Cell::Rate(None) | Cell::Change(None) | Cell::Number { value: None, .. } => String::new(),
+        Cell::Rate(None)
+        | Cell::Change(None)
+        | Cell::Points(None)
+        | Cell::Number { value: None, .. } => String::new(),
         other => other.display(),
     }
 }

@@ -640,6 +640,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     super::i18n_sec::MESSAGES,
     super::i18n_live::MESSAGES,
     super::i18n_search::MESSAGES,
+    super::i18n_floor::MESSAGES,
 ];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;

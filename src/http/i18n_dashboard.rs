@@ -42,8 +42,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("dash.by_appeal", "今日诉求类型", "Today by appeal type"),
     ("dash.by_state", "在办工单状态", "Open tickets by state"),
     ("dash.month", "本月", "This month"),
-    ("dash.vs_last_month", "较上月", "vs last month"),
-    ("dash.last_month", "上月", "Last month"),
+    (
+        "dash.vs_last_month",
+        "较上月同期",
+        "vs the same days last month",
+    ),
+    ("dash.last_month", "上月同期", "Same days last month"),
     (
         "dash.units",
         "超期与亮牌单位（本月）",
@@ -63,8 +67,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("dash.title_col", "标题", "Title"),
     (
         "dash.kpis",
-        "本月指标（较上月）",
-        "This month (vs last month)",
+        "本月指标（较上月同期）",
+        "This month so far (vs the same days last month)",
     ),
     ("districts.title", "区域分析", "District analysis"),
     (

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod i18n;
 pub mod i18n_bulletins;
 pub mod i18n_dashboard;
+pub mod i18n_floor;
 pub mod i18n_kb;
 pub mod i18n_live;
 pub mod i18n_reports;

@@ -95,6 +95,7 @@ pub fn pages() -> Router<AppState> {
         .merge(pages::bulletins::routes())
         .merge(pages::reports::routes())
         .merge(pages::dashboard::routes())
+        .merge(pages::queue::routes())
         .route("/", get(pages::home))
         .route("/setup", get(pages::setup::form).post(pages::setup::submit))
         .route("/login", get(pages::login::form).post(pages::login::submit))

@@ -464,7 +464,8 @@ impl Services {
     ) -> Result<Bulletin> {
         let center = center_reader();
         let dir = self.dir();
-        let prev = period.previous();
+        let today = self.now().to_zoned(dir.settings.tz()).date();
+        let (prev, _) = period.compared_with(today);
         let total = self.kpis(&center, period, None, None)?;
         let headline = headline_table(&total);
         let trend = self.trend_table(kind, period, prev)?;
@@ -946,19 +947,18 @@ fn headline_table(r: &KpiReport) -> Table {
                 Cell::Int(f.num)
             }
         };
-        // Rates change in percentage points, counts relatively (both as
-        // fractions in a cell).
+        // Rates change in percentage points (个百分点), counts relatively
+        // (both as fractions in a cell).
         let change = if v.kpi.is_rate() {
-            v.change.delta
+            Cell::Points(v.change.delta.map(|x| x / 100.0))
         } else {
-            v.change.percent
-        }
-        .map(|x| x / 100.0);
+            Cell::Change(v.change.percent.map(|x| x / 100.0))
+        };
         t.push(vec![
             Cell::Text(v.kpi.label_zh().into()),
             cell(&v.current),
             cell(&v.previous),
-            Cell::Change(change),
+            change,
         ]);
     }
     t

@@ -24,7 +24,7 @@ use crate::domain::aggregate::{Counter, Counters};
 use crate::domain::kpi::yyyymmdd;
 use crate::domain::kpi::{Change, Kpi, KpiValue, Period};
 use crate::domain::types::{AppealType, Channel, State};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A labelled count.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -101,11 +101,14 @@ pub struct Dashboard {
     pub units: Vec<UnitLine>,
     /// This month so far.
     pub month: Period,
-    /// The whole previous month.
+    /// The same days of the previous month (`Period::compared_with`, the
+    /// rule of /reports too).
     pub previous_month: Period,
-    /// This month so far against the whole previous month: satisfaction,
-    /// on-time completion, completion, yellow and red cards; and intake
-    /// against the same days of the previous month.
+    /// How `month` is compared: always the same days of the previous month.
+    pub basis: crate::domain::kpi::Basis,
+    /// This month so far against the same days of the previous month:
+    /// intake, satisfaction, on-time completion, completion, yellow and
+    /// red cards.
     pub kpis: Vec<KpiValue>,
     pub backup_warning: Option<String>,
     pub spikes: Vec<SpikeAlert>,
@@ -146,10 +149,8 @@ impl Services {
         let today = local.date();
         let day = yyyymmdd(today);
         let yesterday = today.yesterday().unwrap_or(today);
-        let month = Period::new(today.first_of_month(), today).map_err(Error::BadRequest)?;
-        let previous_month = Period::month(today.year(), today.month())
-            .map_err(Error::BadRequest)?
-            .previous();
+        let month = Period::month_to_date(today);
+        let (previous_month, basis) = month.compared_with(today);
         let in_scope = |u: u32| scope.as_ref().is_none_or(|s| s.contains(&u));
         let measure = if scope.is_some() {
             Counter::Dispatches
@@ -180,24 +181,11 @@ impl Services {
         })?;
         let cur = sum_days(&days, &month);
         let prev = sum_days(&days, &previous_month);
-        // Intake against the same days of the previous month.
-        let same_days_end = previous_month
-            .start
-            .checked_add(jiff::Span::new().days(i64::from(today.day()) - 1))
-            .unwrap_or(previous_month.end)
-            .min(previous_month.end);
-        let prev_same = sum_days(
-            &days,
-            &Period {
-                start: previous_month.start,
-                end: same_days_end,
-            },
-        );
         let mut kpis = vec![];
-        let mut intake = value(Kpi::Intake, &cur, &prev_same);
+        let mut intake = value(Kpi::Intake, &cur, &prev);
         if measure == Counter::Dispatches {
             intake.current.num = cur.get(Counter::Dispatches);
-            intake.previous.num = prev_same.get(Counter::Dispatches);
+            intake.previous.num = prev.get(Counter::Dispatches);
             intake.change = Change::between(&intake.current, &intake.previous);
         }
         kpis.push(intake);
@@ -359,6 +347,7 @@ impl Services {
             units,
             month,
             previous_month,
+            basis,
             kpis,
             backup_warning,
             spikes,

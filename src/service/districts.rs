@@ -118,6 +118,16 @@ fn row(name: &str, a: &Acc, total: i64, label: &dyn Fn(&str) -> String) -> Place
     }
 }
 
+/// A district or street as people read it: tickets registered without one
+/// are counted under "未填写" (not given), never as an unlabelled row.
+pub fn place_label(name: &str) -> &str {
+    if name.trim().is_empty() {
+        "未填写"
+    } else {
+        name
+    }
+}
+
 impl Services {
     /// Tickets per district and street in `period` against the previous
     /// period, as `actor` may see them.
@@ -125,7 +135,8 @@ impl Services {
         let scope = report_scope(actor)?;
         let dir = self.dir();
         let names = self.store.aggregate_names(Dim::Place)?;
-        let previous = period.previous();
+        let today = self.now().to_zoned(dir.settings.tz()).date();
+        let (previous, _) = period.compared_with(today);
         let (from, _) = previous.day_range();
         let (cur_from, to) = period.day_range();
         let mut places: HashMap<u32, Acc> = HashMap::new();
@@ -139,9 +150,9 @@ impl Services {
             None => {
                 rows_read += self.store.aggregate_rows(4, from, to, |d, p, _, c| {
                     let a = places.entry(p).or_default();
-                    if d >= cur_from {
+                    if period.contains_day(d) {
                         a.cur += c.get(measure);
-                    } else {
+                    } else if previous.contains_day(d) {
                         a.prev += c.get(measure);
                     }
                 })?;
@@ -170,9 +181,9 @@ impl Services {
                         return;
                     }
                     let a = places.entry(p).or_default();
-                    if d >= cur_from {
+                    if period.contains_day(d) {
                         a.cur += c.get(measure);
-                    } else {
+                    } else if previous.contains_day(d) {
                         a.prev += c.get(measure);
                     }
                 })?;
@@ -357,13 +368,14 @@ pub fn district_tables(r: &DistrictReport) -> Vec<Table> {
         ]),
     );
     for row in &r.districts {
-        let mut c = vec![Cell::Text(row.place.name.clone())];
+        let name = place_label(&row.place.name).to_string();
+        let mut c = vec![Cell::Text(name.clone())];
         c.extend(cells(&row.place));
         d.push(c);
         for st in &row.streets {
             let mut c = vec![
-                Cell::Text(row.place.name.clone()),
-                Cell::Text(st.name.clone()),
+                Cell::Text(name.clone()),
+                Cell::Text(place_label(&st.name).to_string()),
             ];
             c.extend(cells(st));
             s.push(c);

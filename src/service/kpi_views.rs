@@ -254,15 +254,6 @@ impl KpiQuery {
     }
 }
 
-/// Whether a rising figure is good news (`None`: neither, e.g. intake).
-pub fn higher_is_better(k: Kpi) -> Option<bool> {
-    match k {
-        Kpi::Intake => None,
-        Kpi::ReopenRate | Kpi::ReturnRate | Kpi::YellowCards | Kpi::RedCards => Some(false),
-        _ => Some(true),
-    }
-}
-
 /// Current, previous and change of a figure as cells: counts as integers
 /// with the relative change; rates as fractions with the change in
 /// percentage points (as a fraction: +2.0 points = 0.02).
@@ -271,7 +262,7 @@ pub fn value_cells(v: &KpiValue) -> [Cell; 3] {
         [
             Cell::Rate(v.current.value()),
             Cell::Rate(v.previous.value()),
-            Cell::Change(v.change.delta.map(|d| d / 100.0)),
+            Cell::Points(v.change.delta.map(|d| d / 100.0)),
         ]
     } else {
         [
@@ -304,7 +295,12 @@ pub fn summary_table(r: &KpiReport) -> Table {
             Column::new("current", format!("本期 {}", span(r))),
             Column::new(
                 "previous",
-                format!("上期 {}至{}", r.previous.start, r.previous.end),
+                format!(
+                    "{} {}至{}",
+                    r.basis.label_zh(),
+                    r.previous.start,
+                    r.previous.end
+                ),
             ),
             Column::new("change", "变化"),
         ],
@@ -423,6 +419,7 @@ mod tests {
         let r = KpiReport {
             period: Period::month(2026, 2).unwrap(),
             previous: Period::month(2026, 1).unwrap(),
+            basis: crate::domain::kpi::Basis::Previous,
             group_by: Some("unit"),
             total: row("", "合计"),
             rows: vec![row("1", "城管局"), row("2", "水务局")],
@@ -443,7 +440,8 @@ mod tests {
             .find(|r| r[0] == Cell::Text("按时签收率".into()))
             .unwrap();
         assert_eq!(sf[1], Cell::Rate(Some(0.9)));
-        assert_eq!(sf[3].display(), "-10.0%");
+        // A rate's change is in percentage points, not per cent.
+        assert_eq!(sf[3].display(), "-10.0 个百分点");
         // Undefined rates stay undefined.
         let sat = s
             .rows
@@ -459,7 +457,7 @@ mod tests {
         assert_eq!(g.rows[2][0], Cell::Text("合计".into()));
         assert!(g.rows.iter().all(|r| r.len() == g.columns.len()));
         assert_eq!(kpi_tables(&r, None).len(), 1);
-        assert_eq!(higher_is_better(Kpi::ReturnRate), Some(false));
-        assert_eq!(higher_is_better(Kpi::Intake), None);
+        assert_eq!(Kpi::ReturnRate.higher_is_better(), Some(false));
+        assert_eq!(Kpi::Intake.higher_is_better(), None);
     }
 }

@@ -16,6 +16,7 @@ pub mod districts;
 pub mod kb;
 pub mod kpi_views;
 pub mod public;
+pub mod queue;
 pub mod ranking;
 pub mod reports;
 pub mod search;

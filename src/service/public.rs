@@ -303,7 +303,9 @@ pub fn public_steps(events: &[Event], dir: &Directory) -> Vec<PublicStep> {
             | EventKind::SampledForCallback
             | EventKind::SentBackToOperator
             | EventKind::Corrected { .. }
-            | EventKind::AlarmAcknowledged => continue,
+            | EventKind::AlarmAcknowledged
+            | EventKind::Urged { .. }
+            | EventKind::TakenBack { .. } => continue,
         };
         out.push(PublicStep {
             at: fmt_time(e.at, dir),

@@ -116,7 +116,9 @@ pub struct KpiRow {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KpiReport {
     pub period: Period,
+    /// What `period` is compared with (`Period::compared_with`).
     pub previous: Period,
+    pub basis: crate::domain::kpi::Basis,
     pub group_by: Option<&'static str>,
     /// Every group together (with the cuts applied).
     pub total: KpiRow,
@@ -201,9 +203,10 @@ impl Services {
             .collect();
         let group_slot = group_by.map(|g| slot(g.dim()));
 
-        let previous = period.previous();
+        let today = self.now().to_zoned(dir.settings.tz()).date();
+        let (previous, basis) = period.compared_with(today);
         let (from, _) = previous.day_range();
-        let (cur_from, to) = period.day_range();
+        let (_, to) = period.day_range();
         let grouper = Grouper::new(self, &dir, group_by)?;
         let mut groups: BTreeMap<String, (Counters, Counters)> = BTreeMap::new();
         let mut total = (Counters::default(), Counters::default());
@@ -215,7 +218,12 @@ impl Services {
                 if !filters.iter().all(|(s, set)| set.contains(&v[*s])) {
                     return;
                 }
-                let current = day >= cur_from;
+                // The same days of the previous month leave a gap before
+                // the period: days in neither are not counted.
+                let current = period.contains_day(day);
+                if !current && !previous.contains_day(day) {
+                    return;
+                }
                 let side = |pair: &mut (Counters, Counters)| {
                     if current {
                         pair.0.add(c)
@@ -243,6 +251,7 @@ impl Services {
         Ok(KpiReport {
             period,
             previous,
+            basis,
             group_by: group_by.map(GroupBy::name),
             total: KpiRow {
                 key: String::new(),

@@ -20,6 +20,9 @@ pub enum Cell {
         value: Option<f64>,
         decimals: u8,
     },
+    /// A rate's change in percentage points, as a fraction (+0.021 = +2.1
+    /// 个百分点); `None` when undefined.
+    Points(Option<f64>),
 }
 
 impl Cell {
@@ -30,7 +33,11 @@ impl Cell {
             Cell::Int(n) => n.to_string(),
             Cell::Rate(Some(r)) => format!("{:.1}%", r * 100.0),
             Cell::Change(Some(c)) => format!("{:+.1}%", c * 100.0),
-            Cell::Rate(None) | Cell::Change(None) | Cell::Number { value: None, .. } => "—".into(),
+            Cell::Points(Some(c)) => format!("{:+.1} 个百分点", c * 100.0),
+            Cell::Rate(None)
+            | Cell::Change(None)
+            | Cell::Points(None)
+            | Cell::Number { value: None, .. } => "—".into(),
             Cell::Number {
                 value: Some(v),
                 decimals,
@@ -92,6 +99,8 @@ mod tests {
         assert_eq!(Cell::Rate(Some(0.9534)).display(), "95.3%");
         assert_eq!(Cell::Rate(None).display(), "—");
         assert_eq!(Cell::Change(Some(0.021)).display(), "+2.1%");
+        assert_eq!(Cell::Points(Some(0.005)).display(), "+0.5 个百分点");
+        assert_eq!(Cell::Points(Some(-0.227)).display(), "-22.7 个百分点");
         assert_eq!(Cell::Change(Some(-0.5)).display(), "-50.0%");
         assert_eq!(Cell::Int(-3).display(), "-3");
         assert_eq!(

@@ -301,6 +301,11 @@ impl EventView {
                 "alarm_acknowledged",
                 "班长确认紧急告警（中心已知悉，等待承办单位签收）".to_string(),
             ),
+            EventKind::Urged { unit_id } => ("urged", format!("催办 {}", dir.unit_name(*unit_id))),
+            EventKind::TakenBack { unit_id } => (
+                "taken_back",
+                format!("收回，由 {} 自行办理", dir.unit_name(*unit_id)),
+            ),
             EventKind::ExtensionDecided { approved, until } => (
                 "extension_decided",
                 match (approved, until) {

@@ -48,7 +48,11 @@ impl From<Refusal> for Error {
 pub struct Inbox {
     pub tab: String,
     pub counts: InboxCounts,
+    /// Red cards first, then yellow cards, then the nearest stage deadline.
     pub items: Vec<TicketView>,
+    /// Numbers of the items a unit above urged (催办) since the ticket
+    /// reached its current unit.
+    pub urged: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, ToSchema)]
@@ -377,7 +381,7 @@ impl Services {
         ];
         let nos = self.store.held_by(&units, &open)?;
         let mut counts = InboxCounts::default();
-        let mut items = vec![];
+        let mut items: Vec<(u8, i64, Ticket)> = vec![];
         for n in nos {
             let Some(t) = self.store.ticket(n)? else {
                 continue;
@@ -404,16 +408,34 @@ impl Services {
                         "overdue" => counts.overdue += 1,
                         _ => counts.returned += 1,
                     }
-                    if name == tab && items.len() < 200 {
-                        items.push(TicketView::new(&t, actor, &dir, now));
+                    if name == tab {
+                        let card = match sup {
+                            Some(Supervision::Red) => 0,
+                            Some(Supervision::Yellow) => 1,
+                            _ => 2,
+                        };
+                        let due = t.stage.map(|s| s.due_at).unwrap_or(i64::MAX);
+                        items.push((card, due, t.clone()));
                     }
                 }
+            }
+        }
+        items.sort_by_key(|(card, due, t)| (*card, *due, t.number));
+        items.truncate(200);
+        let mut urged = vec![];
+        for (_, _, t) in &items {
+            if urged_since_arrival(&self.store.events(t.number)?) {
+                urged.push(t.number.to_string());
             }
         }
         Ok(Inbox {
             tab: tab.to_string(),
             counts,
-            items,
+            items: items
+                .iter()
+                .map(|(_, _, t)| TicketView::new(t, actor, &dir, now))
+                .collect(),
+            urged,
         })
     }
 
@@ -490,6 +512,9 @@ impl Services {
 /// | `merge` | `master` (ticket number), optional `reason` |
 /// | `void` | `reason` |
 /// | `send-back` | `reason` (dispatcher → operator, before dispatch) |
+/// | `urge` | optional `reason` (the message; a unit above the holder, 催办) |
+/// | `take-back` | optional `reason` (a unit above the holder takes the ticket over, 收回) |
+/// | `sign-for-sub-unit` | optional `reason` (a unit above the holder signs for its sub-unit, 代签收) |
 /// | `correct` | any of `appeal_type`, `category_code`, `urgency`, `title`, `content`, `district`, `street`, `community`, `address`; optional `reason` (before dispatch) |
 #[derive(Clone, Debug, Default, serde::Deserialize, Serialize, ToSchema)]
 #[serde(default)]
@@ -518,26 +543,26 @@ pub struct ActionBody {
     pub address: Option<String>,
 }
 
-/// Every action name of the API.
-pub const ACTIONS: &[&str] = &[
-    "dispatch",
-    "sign-for",
-    "return",
-    "hand-down",
-    "progress",
-    "request-extension",
-    "decide-extension",
-    "reply",
-    "approve-reply",
-    "review",
-    "callback",
-    "reopen",
-    "close",
-    "merge",
-    "void",
-    "send-back",
-    "correct",
-];
+/// Every action name of the API (the steps the domain knows).
+pub const ACTIONS: &[&str] = workflow::STEPS;
+
+/// Whether the timeline has an urge since the ticket reached its current
+/// unit (the last dispatch, hand-down, take-back or return).
+fn urged_since_arrival(events: &[crate::domain::ticket::Event]) -> bool {
+    use crate::domain::ticket::EventKind as K;
+    let mut urged = false;
+    for e in events {
+        match e.kind {
+            K::Dispatched { .. }
+            | K::HandedDown { .. }
+            | K::TakenBack { .. }
+            | K::Returned { .. } => urged = false,
+            K::Urged { .. } => urged = true,
+            _ => {}
+        }
+    }
+    urged
+}
 
 fn need_unit(b: &ActionBody) -> Result<u32> {
     b.unit_id
@@ -636,6 +661,9 @@ impl Services {
             "close" => Action::Close,
             "void" => Action::Void,
             "send-back" => Action::SendBack,
+            "urge" => Action::Urge,
+            "take-back" => Action::TakeBack,
+            "sign-for-sub-unit" => Action::SignForSubUnit,
             "correct" => return self.correct(actor, number, &b, &reason),
             "acknowledge-alarm" => return self.acknowledge_alarm(actor, number, &reason),
             "merge" => {

@@ -22,6 +22,7 @@ const STEPS: &[Step] = &[
     v5_aggregates,
     v6_bulletins,
     v7_hash_chains,
+    v8_cohort_rates,
 ];
 
 /// The schema version this program writes.
@@ -241,5 +242,28 @@ fn v7_hash_chains(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(EVENTS)?;
     let (events, audit) = super::chain::fill_in(txn)?;
     tracing::info!(events, audit, "hash chains computed");
+    Ok(())
+}
+
+/// Version 8: the rates count their numerator on the day of their cohort
+/// (回访率, 重办率, 退单率: counters `CallbacksMadeOfDue`,
+/// `ReopensOfReviewed`, `ReturnsOfDispatched`, see `domain::kpi`), so the
+/// report aggregates are recounted from every stored ticket. Reads only
+/// tickets, events and settings.
+fn v8_cohort_rates(txn: &WriteTransaction) -> Result<()> {
+    let targets = super::aggregates::Targets {
+        agg: Some(AGGREGATES),
+        ..Default::default()
+    };
+    let mut last_log = std::time::Instant::now();
+    let counted = super::aggregates::rebuild_into(txn, targets, &mut |done, total| {
+        if last_log.elapsed().as_secs() >= 5 {
+            last_log = std::time::Instant::now();
+            eprintln!(
+                "  数据升级：重新统计报表 {done}/{total} (migrating: recounting the reports)"
+            );
+        }
+    })?;
+    tracing::info!(tickets = counted, "report aggregates recounted");
     Ok(())
 }

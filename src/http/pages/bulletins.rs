@@ -190,7 +190,7 @@ struct View {
 fn num(c: &Cell) -> Option<f64> {
     match c {
         Cell::Int(n) => Some(*n as f64),
-        Cell::Rate(v) | Cell::Change(v) => *v,
+        Cell::Rate(v) | Cell::Change(v) | Cell::Points(v) => *v,
         Cell::Number { value, .. } => *value,
         Cell::Text(_) => None,
     }
@@ -359,12 +359,30 @@ struct BulletinPage {
 }
 
 impl BulletinPage {
-    fn cell_class(&self, c: &Cell) -> &'static str {
+    /// A change is coloured by whether it is good news for the figure of
+    /// its row (`Kpi::tone`, as on /reports and the dashboard), never by
+    /// its direction; changes of figures that are neither (intake by
+    /// channel, hot words) stay uncoloured.
+    fn cell_class(&self, label: &str, c: &Cell) -> &'static str {
+        use crate::domain::kpi::{Kpi, Tone};
         match c {
-            Cell::Change(Some(v)) if *v > 0.0 => "num up",
-            Cell::Change(Some(v)) if *v < 0.0 => "num down",
+            Cell::Change(Some(v)) | Cell::Points(Some(v)) => {
+                match Kpi::from_label_zh(label).map(|k| k.tone(*v)) {
+                    Some(Tone::Good) => "num good",
+                    Some(Tone::Bad) => "num bad",
+                    _ => "num",
+                }
+            }
             c if c.is_numeric() => "num",
             _ => "",
+        }
+    }
+
+    /// The text of a row's first cell (the figure's label).
+    fn row_label(&self, r: &[Cell]) -> String {
+        match r.first() {
+            Some(Cell::Text(s)) => s.clone(),
+            _ => String::new(),
         }
     }
 

@@ -69,27 +69,17 @@ pub fn change_text(v: &KpiValue) -> String {
     }
 }
 
-/// `up`, `down` or `flat`, and whether up is good.
+/// `up`, `down` or `flat`, and whether the change is good news
+/// (`KpiValue::tone`, the one rule of reports and bulletins too).
 fn trend(v: &KpiValue) -> &'static str {
-    let good_up = !matches!(
-        v.kpi,
-        Kpi::YellowCards | Kpi::RedCards | Kpi::ReopenRate | Kpi::ReturnRate
-    );
-    match v.change.delta {
-        Some(d) if d > 0.0 => {
-            if good_up {
-                "up good"
-            } else {
-                "up bad"
-            }
-        }
-        Some(d) if d < 0.0 => {
-            if good_up {
-                "down bad"
-            } else {
-                "down good"
-            }
-        }
+    use crate::domain::kpi::Tone;
+    match (v.change.delta, v.tone()) {
+        (Some(d), Tone::Good) if d > 0.0 => "up good",
+        (Some(d), Tone::Bad) if d > 0.0 => "up bad",
+        (Some(d), _) if d > 0.0 => "up",
+        (Some(d), Tone::Good) if d < 0.0 => "down good",
+        (Some(d), Tone::Bad) if d < 0.0 => "down bad",
+        (Some(d), _) if d < 0.0 => "down",
         _ => "flat",
     }
 }
@@ -503,7 +493,7 @@ fn district_bar_chart(r: &DistrictReport) -> String {
         .districts
         .iter()
         .map(|d| Bar {
-            label: d.place.name.clone(),
+            label: crate::service::districts::place_label(&d.place.name).to_string(),
             value: d.place.count as f64,
             previous: Some(d.place.previous as f64),
         })

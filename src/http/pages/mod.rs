@@ -13,6 +13,7 @@ pub mod list;
 pub mod live;
 pub mod login;
 pub mod public;
+pub mod queue;
 pub mod reports;
 pub mod settings;
 pub mod setup;

@@ -23,9 +23,7 @@ use crate::http::api::reports::{RangeQuery, file_stem};
 use crate::http::auth::PageAuth;
 use crate::http::charts::{self, Bar};
 use crate::http::export;
-use crate::service::kpi_views::{
-    GROUPINGS, KpiQuery, PRESETS, group_label, higher_is_better, kpi_tables,
-};
+use crate::service::kpi_views::{GROUPINGS, KpiQuery, PRESETS, group_label, kpi_tables};
 use crate::service::ranking::{Ranking, breakdown_table, ranking_table};
 use crate::service::table::Table;
 
@@ -69,23 +67,11 @@ pub fn table_html(t: &Table, id: &str, highlight: Option<usize>) -> String {
     s
 }
 
-/// `good`/`bad`/`` and an arrow for a change of `kpi`.
-fn tone(kpi: Kpi, v: &crate::domain::kpi::KpiValue) -> (&'static str, &'static str) {
-    let delta = if kpi.is_rate() {
-        v.change.delta
-    } else {
-        v.change.percent.or(v.change.delta)
-    };
-    match (delta, higher_is_better(kpi)) {
-        (Some(d), dir) if d.abs() > 1e-9 => {
-            let up = d > 0.0;
-            let tone = match dir {
-                Some(good_up) if good_up == up => "good",
-                Some(_) => "bad",
-                None => "",
-            };
-            (tone, if up { "▲" } else { "▼" })
-        }
+/// `good`/`bad`/`` (`KpiValue::tone`, the one rule) and an arrow for a
+/// change of `kpi`.
+fn tone(_kpi: Kpi, v: &crate::domain::kpi::KpiValue) -> (&'static str, &'static str) {
+    match v.change.delta {
+        Some(d) if d.abs() > 1e-9 => (v.tone().as_str(), if d > 0.0 { "▲" } else { "▼" }),
         _ => ("", ""),
     }
 }
@@ -192,6 +178,8 @@ struct KpiPage {
     units: Vec<(u32, String)>,
     kpis: Vec<(&'static str, &'static str)>,
     printed: String,
+    /// Every figure's definition (label, what it counts).
+    definitions: Vec<(&'static str, &'static str)>,
 }
 
 impl KpiPage {
@@ -330,6 +318,10 @@ pub async fn kpis(
             crate::http::i18n::t(&l, "reports.printed"),
             today(&app)
         ),
+        definitions: Kpi::ALL
+            .iter()
+            .map(|k| (k.label_zh(), k.definition_zh()))
+            .collect(),
     };
     let status = match result {
         Err(e @ (Error::BadRequest(_) | Error::NotFound(_) | Error::Validation(_))) => {
@@ -340,7 +332,13 @@ pub async fn kpis(
         Err(e) => return Err(e).page(&l),
         Ok((r, g)) => {
             page.period = format!("{} 至 {}", r.period.start, r.period.end);
-            page.previous = format!("{} 至 {}", r.previous.start, r.previous.end);
+            // "较上月同期 …" for the month so far (the dashboard's rule).
+            page.previous = format!(
+                "{} {} 至 {}",
+                crate::http::i18n::t(&l, r.basis.key()),
+                r.previous.start,
+                r.previous.end
+            );
             let tables = kpi_tables(&r, g.as_deref());
             for (v, row) in r.total.kpis.iter().zip(&tables[0].rows) {
                 let (tone, arrow) = tone(v.kpi, v);

@@ -4,14 +4,12 @@
 use crate::http::extract::PagePath;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 
 use super::{Base, OrPage, PageResult, lang, render, see_other};
 use crate::domain::org::Unit;
-use crate::domain::permissions::Permission;
-use crate::domain::ticket::Ticket;
-use crate::domain::types::State as TState;
+use crate::domain::workflow::{self, Who};
 use crate::http::AppState;
 use crate::http::auth::PageAuth;
 use crate::service::Actor;
@@ -34,6 +32,19 @@ struct Page {
     returned_ticket: bool,
     appeal_types: &'static [crate::domain::types::AppealType],
     categories: Vec<crate::domain::org::Category>,
+    /// The viewer's unit is above the unit holding the ticket.
+    sub_unit_holds: bool,
+    /// The holder's view: the latest urge of its parent unit (when, what).
+    urged: Option<(String, String)>,
+    /// The pending extension's requested date (`YYYY-MM-DD`): the
+    /// decision form's default.
+    extension_date: String,
+    /// What the step just taken did (after a redirect), or empty.
+    done: String,
+    /// The queue the ticket was opened from (work-through), or empty.
+    queue: String,
+    /// The next ticket of that queue.
+    next: Option<String>,
 }
 
 impl Page {
@@ -46,51 +57,41 @@ impl Page {
     }
 }
 
-/// The steps `actor` may take on `t` now (the domain refuses anything else).
-fn available(t: &Ticket, actor: &Actor, has_children: bool) -> Vec<&'static str> {
-    let can = |p| actor.can(p);
-    let holder = can(Permission::HandleAsDepartment)
-        && actor.user.unit_id.is_some()
-        && actor.user.unit_id == t.unit_id;
-    let mut v = vec![];
-    match t.state {
-        TState::PendingDispatch if can(Permission::Dispatch) => {
-            v.extend(["dispatch", "merge", "send-back", "correct"])
-        }
-        TState::PendingDispatch if can(Permission::RegisterTicket) => v.push("correct"),
-        TState::AwaitingSignFor if holder => {
-            v.push("sign-for");
-            if !t.returned_ticket {
-                v.push("return");
-            }
-            v.extend(["progress", "request-extension"]);
-        }
-        TState::InProgress if holder => {
-            v.push("reply");
-            if has_children {
-                v.push("hand-down");
-            }
-            v.extend(["progress", "request-extension"]);
-        }
-        TState::AwaitingApproval
-            if can(Permission::HandleAsDepartment)
-                && actor.user.unit_id.is_some()
-                && actor.user.unit_id == t.handed_by =>
-        {
-            v.push("approve-reply")
-        }
-        TState::AwaitingReview if can(Permission::Review) => v.push("review"),
-        TState::AwaitingCallback if can(Permission::Callback) => v.push("callback"),
-        TState::AwaitingDecision if can(Permission::Decide) => v.extend(["reopen", "close"]),
-        _ => {}
+fn who(actor: &Actor) -> Who<'_> {
+    Who {
+        id: actor.user.id,
+        roles: &actor.user.roles,
+        unit_id: actor.user.unit_id,
     }
-    if t.extension.is_some() && can(Permission::Decide) {
-        v.push("decide-extension");
+}
+
+/// `?queue=` (work-through) and `?done=` (the step just taken).
+#[derive(serde::Deserialize, Default)]
+pub struct Opened {
+    queue: Option<String>,
+    done: Option<String>,
+}
+
+/// A queue name as given, if it is one.
+fn known_queue(q: Option<&str>) -> Option<&'static str> {
+    let q = q?.trim();
+    crate::service::queue::QUEUES
+        .iter()
+        .copied()
+        .find(|n| *n == q)
+}
+
+/// The latest urge since the ticket reached its current unit.
+fn latest_urge(events: &[EventView]) -> Option<(String, String)> {
+    let mut last = None;
+    for e in events {
+        match e.action.as_str() {
+            "dispatched" | "handed_down" | "taken_back" | "returned" => last = None,
+            "urged" => last = Some((e.at.clone(), e.note.clone())),
+            _ => {}
+        }
     }
-    if !t.state.is_final() && can(Permission::Dispatch) {
-        v.push("void");
-    }
-    v
+    last
 }
 
 pub async fn page(
@@ -98,9 +99,11 @@ pub async fn page(
     headers: HeaderMap,
     auth: PageAuth,
     PagePath(n): PagePath<String>,
+    Query(opened): Query<Opened>,
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();
+    let queue = known_queue(opened.queue.as_deref());
     let (raw, t, events) = app
         .run(move |s| {
             Ok((
@@ -122,13 +125,47 @@ pub async fn page(
                 .collect()
         })
         .unwrap_or_default();
-    let mut actions = available(&raw, &auth.0.actor, !children.is_empty());
+    let me = who(&auth.0.actor);
+    let now = app.svc.now().as_second();
+    let mut actions = workflow::available(&raw, &me, &dir.tree, now);
     if crate::domain::alarm::may_acknowledge(&auth.0.actor.user.roles) {
         let f = app.svc.alarm_facts(&raw);
         if f.active() && !f.acknowledged {
             actions.push("acknowledge-alarm");
         }
     }
+    let sub_unit_holds = workflow::above_holder(&raw, &me, &dir.tree);
+    let urged = (me.unit_id.is_some() && me.unit_id == raw.unit_id)
+        .then(|| latest_urge(&events))
+        .flatten();
+    let next = match queue {
+        Some(q) => {
+            let actor = auth.0.actor.clone();
+            let current = t.number.clone();
+            app.run(move |s| s.next_in_queue(&actor, q, &current))
+                .await
+                .page(&l)?
+                .map(|v| v.number)
+        }
+        None => None,
+    };
+    let tr = |k: &str| crate::http::i18n::t(&l, k).to_string();
+    let now_state = t.state.label(&l);
+    let done = match opened.done.as_deref() {
+        None | Some("") => String::new(),
+        Some("dispatch") => format!(
+            "{} {}",
+            tr("done.dispatch"),
+            t.unit_name.as_deref().unwrap_or("—")
+        ),
+        Some("void") => tr("done.void"),
+        Some("urge") => tr("done.urge"),
+        Some("take-back") => tr("done.take_back"),
+        Some("reply") => format!("{}{}", tr("done.reply"), now_state),
+        Some("review") => format!("{}{}", tr("done.review"), now_state),
+        Some("callback") => format!("{}{}", tr("done.callback"), now_state),
+        Some(_) => format!("{}{}", tr("done.other"), now_state),
+    };
     let proposed_unit = dir
         .category(&t.category_code)
         .and_then(|c| c.default_unit_id);
@@ -136,6 +173,11 @@ pub async fn page(
         .extension
         .as_ref()
         .map(|e| (fmt_time(e.until, &dir), e.reason.clone()));
+    let extension_date = extension
+        .as_ref()
+        .and_then(|(u, _)| u.get(..10))
+        .unwrap_or("")
+        .to_string();
     Ok(render(&Page {
         base: Base::new(&l, "nav.tickets", Some(&auth.0), &app),
         t,
@@ -153,6 +195,12 @@ pub async fn page(
             .filter(|c| c.enabled)
             .cloned()
             .collect(),
+        extension_date,
+        sub_unit_holds,
+        urged,
+        done,
+        queue: queue.unwrap_or("").to_string(),
+        next,
     }))
 }
 
@@ -203,10 +251,17 @@ pub async fn act(
     };
     let actor = auth.0.actor.clone();
     let n2 = n.clone();
+    let queue = known_queue(get("queue").as_deref());
+    let done = super::urlencode(&action);
     app.run(move |s| s.act_named(&actor, &n2, &action, b))
         .await
         .page(&l)?;
-    Ok(see_other(&format!("/tickets/{n}")))
+    // Back to the case file, saying what happened; from a queue, with the
+    // next ticket of the same queue on offer (work-through).
+    Ok(see_other(&match queue {
+        Some(q) => format!("/tickets/{n}?done={done}&queue={q}"),
+        None => format!("/tickets/{n}?done={done}"),
+    }))
 }
 
 pub async fn attachment(
