@@ -637,6 +637,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     super::i18n_bulletins::MESSAGES,
     super::i18n_reports::MESSAGES,
     super::i18n_dashboard::MESSAGES,
+    super::i18n_pages::MESSAGES,
 ];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod i18n_bulletins;
 pub mod i18n_dashboard;
 pub mod i18n_kb;
+pub mod i18n_pages;
 pub mod i18n_reports;
 pub mod pages;
 pub mod problem;

@@ -1,0 +1,45 @@
+//! UI messages of the floor-ready page fixes (issue 11: wallboard, public
+//! lookup, user administration, intake, ticket list), zh-CN and English.
+
+/// (key, zh-CN, en)
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "pub.number_hint",
+        "可带或不带短横线，如 20261205-000007 或 20261205000007",
+        "With or without the hyphen, e.g. 20261205-000007 or 20261205000007",
+    ),
+    ("admin.edit", "编辑", "Edit"),
+    ("admin.edit_user", "修改用户", "Edit user"),
+    (
+        "admin.edit_user_hint",
+        "角色、姓名和单位的修改记入审计日志；最后一位管理员不能去掉管理员角色。",
+        "Changes to roles, name and unit are audited; the last administrator keeps the admin role.",
+    ),
+    ("audit.backup.create", "创建备份", "Backup created"),
+    ("audit.backup.failed", "备份失败", "Backup failed"),
+    ("audit.backup.schedule", "修改备份计划", "Backup schedule changed"),
+    ("audit.bulletin.schedule", "修改简报计划", "Bulletin schedule changed"),
+    ("audit.calendar.day", "修改日历日", "Calendar day changed"),
+    ("audit.calendar.import", "导入日历", "Calendar imported"),
+    ("audit.calendar.replace", "替换日历", "Calendar replaced"),
+    ("audit.category.create", "新建分类", "Category created"),
+    ("audit.category.update", "修改分类", "Category changed"),
+    ("audit.district_map.delete", "删除区域地图", "District map deleted"),
+    ("audit.district_map.upload", "上传区域地图", "District map uploaded"),
+    ("audit.kb.archive", "归档知识", "Article archived"),
+    ("audit.kb.publish", "发布知识", "Article published"),
+    ("audit.kb.reject", "退回知识修改", "Proposal rejected"),
+    ("audit.kb.synonyms", "修改同义词", "Synonyms changed"),
+    ("audit.login", "登录", "Signed in"),
+    ("audit.login.failed", "登录失败", "Sign-in failed"),
+    ("audit.password.change", "修改密码", "Password changed"),
+    ("audit.password.reset", "重置密码", "Password reset"),
+    ("audit.settings.assessment_weights", "修改考核权重", "Assessment weights changed"),
+    ("audit.settings.update", "修改系统设置", "Settings changed"),
+    ("audit.token.create", "创建接口令牌", "API token created"),
+    ("audit.token.revoke", "吊销接口令牌", "API token revoked"),
+    ("audit.unit.create", "新建单位", "Unit created"),
+    ("audit.unit.update", "修改单位", "Unit changed"),
+    ("audit.user.create", "新建用户", "User created"),
+    ("audit.user.update", "修改用户", "User changed"),
+];
