@@ -174,9 +174,65 @@ pub fn check_roles(roles: &[Role], unit_id: Option<u32>) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the users, with `changed` replacing the stored user of the same
+/// id, still have an enabled administrator: the last one can be neither
+/// disabled nor lose the role, or nobody could administer the center.
+pub fn check_keeps_an_admin(users: &[User], changed: &User) -> Result<(), String> {
+    let is_admin = |u: &User| u.enabled && u.has(Role::Admin);
+    let remains = users
+        .iter()
+        .map(|u| if u.id == changed.id { changed } else { u })
+        .any(is_admin);
+    let had = users.iter().any(is_admin);
+    if had && !remains {
+        return Err(
+            "不能去掉最后一位管理员的角色或停用他 (the last administrator must stay an enabled administrator)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn person(id: u32, roles: &[Role], enabled: bool) -> User {
+        User {
+            id,
+            username: format!("u{id}"),
+            display_name: String::new(),
+            password_hash: String::new(),
+            roles: roles.to_vec(),
+            unit_id: None,
+            enabled,
+            created_at: 0,
+            password_changed_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_last_administrator_stays() {
+        let users = [
+            person(1, &[Role::Admin], true),
+            person(2, &[Role::Operator], true),
+            person(3, &[Role::Admin], false),
+        ];
+        // Dropping the role or disabling the only enabled admin: refused.
+        assert!(check_keeps_an_admin(&users, &person(1, &[Role::Operator], true)).is_err());
+        assert!(check_keeps_an_admin(&users, &person(1, &[Role::Admin], false)).is_err());
+        // Other changes are fine.
+        assert!(check_keeps_an_admin(&users, &person(2, &[Role::Admin], true)).is_ok());
+        assert!(
+            check_keeps_an_admin(&users, &person(1, &[Role::Admin, Role::Leader], true)).is_ok()
+        );
+        // With a second enabled admin, the first may go.
+        let two = [
+            person(1, &[Role::Admin], true),
+            person(4, &[Role::Admin], true),
+        ];
+        assert!(check_keeps_an_admin(&two, &person(1, &[Role::Operator], true)).is_ok());
+    }
 
     fn unit(id: u32, parent: Option<u32>) -> Unit {
         Unit {

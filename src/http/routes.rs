@@ -118,6 +118,7 @@ pub fn pages() -> Router<AppState> {
             get(pages::admin::users).post(pages::admin::create_user),
         )
         .route("/admin/users/{id}", post(pages::admin::update_user))
+        .route("/admin/users/{id}/edit", get(pages::admin::edit_user))
         .route(
             "/admin/units",
             get(pages::admin::units).post(pages::admin::create_unit),

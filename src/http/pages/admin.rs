@@ -164,6 +164,19 @@ pub async fn update_user(
         "enable" => p.enabled = Some(true),
         "disable" => p.enabled = Some(false),
         "password" => p.password = Some(f.get("password")),
+        "edit" => {
+            p.display_name = Some(f.get("display_name"));
+            p.roles = Some(
+                f.all("roles")
+                    .iter()
+                    .filter_map(|r| Role::parse(r))
+                    .collect(),
+            );
+            match f.opt_u32("unit_id") {
+                Some(u) => p.unit_id = Some(u),
+                None => p.clear_unit = true,
+            }
+        }
         _ => return Err(Error::BadRequest("unknown operation".into())).page(&l),
     }
     let actor = auth.0.actor.clone();
@@ -171,6 +184,47 @@ pub async fn update_user(
         .await
         .page(&l)?;
     Ok(see_other("/admin/users"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_edit.html")]
+struct UserEditPage {
+    base: Base,
+    user: User,
+    units: Vec<Unit>,
+    roles: &'static [Role],
+}
+
+impl UserEditPage {
+    fn has_role(&self, r: &Role) -> bool {
+        self.user.roles.contains(r)
+    }
+    fn is_unit(&self, id: &u32) -> bool {
+        self.user.unit_id == Some(*id)
+    }
+}
+
+/// `GET /admin/users/{id}/edit`: name, roles and unit of an existing user.
+pub async fn edit_user(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(id): Path<u32>,
+) -> PageResult {
+    let l = lang(&headers);
+    let actor = auth.0.actor.clone();
+    let users = app.run(move |s| s.users(&actor)).await.page(&l)?;
+    let user = users
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| Error::NotFound(format!("用户 {id} 不存在 (user {id} not found)")))
+        .page(&l)?;
+    Ok(render(&UserEditPage {
+        base: Base::new(&l, "admin.edit_user", Some(&auth.0), &app),
+        user,
+        units: app.svc.units(),
+        roles: Role::ALL,
+    }))
 }
 
 #[derive(Template)]
@@ -420,6 +474,27 @@ struct AuditPage {
     base: Base,
     entries: Vec<crate::service::audit::AuditEntry>,
     next: Option<u64>,
+    units: Vec<Unit>,
+}
+
+impl AuditPage {
+    fn action(&self, a: &str) -> String {
+        super::audit_text::action_label(&self.base.lang, a)
+    }
+    fn detail(&self, d: &str) -> String {
+        let name = |id: u32| {
+            self.units
+                .iter()
+                .find(|u| u.id == id)
+                .map_or_else(|| id.to_string(), |u| u.name.clone())
+        };
+        super::audit_text::detail_text(&self.base.lang, d, &name)
+    }
+    /// `2026-11-22T10:31:05+08:00` (already in the center's zone) →
+    /// `2026-11-22 10:31:05`.
+    fn at(&self, s: &str) -> String {
+        s.get(..19).unwrap_or(s).replace('T', " ")
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -446,5 +521,6 @@ pub async fn audit(
         base: Base::new(&l, "admin.audit", Some(&auth.0), &app),
         entries,
         next,
+        units: app.svc.units(),
     }))
 }

@@ -198,11 +198,12 @@ pub async fn submit(
                         } else {
                             f.field.clone()
                         };
-                        p.errors.insert(key, f.message.clone());
+                        p.errors
+                            .insert(key, super::error_text::in_lang(&f.message, &l));
                     }
-                    p.error = crate::http::problem::detail_of(&e);
+                    p.error = super::error_text::detail(&e, &l);
                 }
-                _ => p.error = crate::http::problem::detail_of(&e),
+                _ => p.error = super::error_text::detail(&e, &l),
             }
             let mut r = render(&p);
             *r.status_mut() = status;

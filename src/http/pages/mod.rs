@@ -3,9 +3,11 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit_text;
 pub mod backup;
 pub mod bulletins;
 pub mod dashboard;
+pub mod error_text;
 pub mod inbox;
 pub mod intake;
 pub mod kb;
@@ -165,7 +167,7 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
             can_reports: false,
         },
         status: status.as_u16(),
-        detail: super::problem::detail_of(&e),
+        detail: error_text::detail(&e, lang),
     };
     let body = page.render().unwrap_or_else(|_| "error".into());
     (status, Html(body)).into_response()
