@@ -87,4 +87,10 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("perm.Decide", "审批决定", "Decisions"),
     ("perm.ReadReports", "查看报表", "Reading reports"),
     ("perm.IssueBulletins", "发布简报", "Issuing bulletins"),
+    ("wall.waiting", "已等待", "Waiting"),
+    (
+        "wall.page",
+        "第 {p}/{n} 页 · 共 {total} 项",
+        "Page {p}/{n} · {total} in all",
+    ),
 ];

@@ -262,6 +262,10 @@ impl WallPage {
     fn card(&self, key: &str) -> Option<&KpiCard> {
         self.cards.iter().find(|c| c.key == key)
     }
+    /// The page language's half of a bilingual message (the backup warning).
+    fn in_lang(&self, m: &str) -> String {
+        super::error_text::in_lang(m, &self.base.lang)
+    }
 }
 
 pub async fn wall(State(app): State<AppState>, headers: HeaderMap, auth: PageAuth) -> PageResult {
