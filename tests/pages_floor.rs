@@ -162,3 +162,111 @@ async fn an_administrator_changes_roles_name_and_unit_from_the_menu() {
         assert!(!audit.contains(raw), "raw audit text {raw}");
     }
 }
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn intake_accepts_a_unique_name_suggests_emergencies_and_says_where_the_ticket_went() {
+    let app = App::demo("pages-intake", 100);
+    let op = app.login("op1").await;
+    let ticket = |category: &str, answer: &str, appeal: &str| {
+        json!({"caller_phone":"13912345678","caller_name":"张三","channel":"phone","appeal_type":appeal,
+            "category_code":category,"district":"市南区","street":"八大关街道","address":"香港中路1号",
+            "content":"小区停水两天了，请尽快处理。","answer":answer})
+    };
+    // The leaf name alone, as typed: found (it is unique).
+    let r = app
+        .call(
+            &op,
+            "POST",
+            "/api/v1/tickets",
+            Some(ticket("停水", "", "complaint")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["category_code"], "010101");
+    let n = r.json()["number"].as_str().unwrap().to_string();
+    // The saved message says it went to dispatch …
+    let page = app
+        .get(&op, &format!("/tickets/new?saved={n}"))
+        .await
+        .text();
+    assert!(
+        page.contains("工单已保存，已转派单员分派"),
+        "dispatch outcome"
+    );
+    // … or that it was closed with the answer.
+    let r = app
+        .call(
+            &op,
+            "POST",
+            "/api/v1/tickets",
+            Some(ticket(
+                "010101 停水",
+                "已告知停水原因和恢复时间。",
+                "consultation",
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let m = r.json()["number"].as_str().unwrap().to_string();
+    let page = app
+        .get(&op, &format!("/tickets/new?saved={m}"))
+        .await
+        .text();
+    assert!(page.contains("工单已保存并直接答复办结"), "closed outcome");
+    // An unknown name is still refused, with the field's label.
+    let r = app
+        .call(
+            &op,
+            "POST",
+            "/api/v1/tickets",
+            Some(ticket("没有这个分类", "", "complaint")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Danger words suggest 抢险 / 特急.
+    let r = app
+        .get(
+            &op,
+            &format!("/api/v1/tickets/danger?q={}", enc("燃气味道很大")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["emergency"], true);
+    assert_eq!(v["appeal_type"], "emergency");
+    assert_eq!(v["urgency"], "emergency");
+    assert_eq!(v["kinds"], json!(["燃气"]));
+    let r = app
+        .get(
+            &op,
+            &format!("/api/v1/tickets/danger?q={}", enc("咨询公积金提取")),
+        )
+        .await;
+    assert_eq!(r.json()["emergency"], false);
+
+    // The form: required fields marked, no English placeholders, the
+    // save button not floating over the content.
+    let html = app.get(&op, "/tickets/new").await.text();
+    assert!(
+        html.matches("aria-required=\"true\"").count() >= 3,
+        "required fields marked"
+    );
+    assert!(html.contains("class=\"req\""));
+    assert!(html.contains("id=\"save-top\""), "save in the heading");
+    for raw in ["code or name", "(optional)"] {
+        assert!(
+            !html.contains(raw),
+            "raw English {raw:?} on the intake page"
+        );
+    }
+}

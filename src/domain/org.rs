@@ -174,6 +174,23 @@ pub fn check_roles(roles: &[Role], unit_id: Option<u32>) -> Result<(), String> {
     Ok(())
 }
 
+/// The category a person typed: its code, `code name` as the type-ahead
+/// offers it, or a name that only one enabled category has ("停水"). A
+/// name several categories share stays unresolved (`None`), so the
+/// caller's error asks for the code.
+pub fn resolve_category<'a>(cats: &'a [Category], typed: &str) -> Option<&'a Category> {
+    let typed = typed.trim();
+    let first = typed.split_whitespace().next().unwrap_or("");
+    if let Some(c) = cats.iter().find(|c| c.code == first) {
+        return Some(c);
+    }
+    let mut named = cats.iter().filter(|c| c.enabled && c.name == typed);
+    match (named.next(), named.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
 /// Whether the users, with `changed` replacing the stored user of the same
 /// id, still have an enabled administrator: the last one can be neither
 /// disabled nor lose the role, or nobody could administer the center.
@@ -209,6 +226,33 @@ mod tests {
             created_at: 0,
             password_changed_at: 0,
         }
+    }
+
+    #[test]
+    fn categories_by_code_or_unique_name() {
+        let cat = |code: &str, name: &str, enabled: bool| Category {
+            code: code.into(),
+            name: name.into(),
+            parent_code: None,
+            default_unit_id: None,
+            enabled,
+        };
+        let cats = [
+            cat("0101", "供水", true),
+            cat("010101", "停水", true),
+            cat("0201", "其他", true),
+            cat("0301", "其他", true),
+            cat("0401", "旧分类", false),
+        ];
+        let code = |t: &str| resolve_category(&cats, t).map(|c| c.code.as_str());
+        assert_eq!(code("010101"), Some("010101"));
+        assert_eq!(code("010101 停水"), Some("010101"));
+        assert_eq!(code(" 停水 "), Some("010101"), "a unique leaf name");
+        assert_eq!(code("供水"), Some("0101"));
+        assert_eq!(code("其他"), None, "two categories share the name");
+        assert_eq!(code("旧分类"), None, "disabled");
+        assert_eq!(code("停"), None);
+        assert_eq!(code(""), None);
     }
 
     #[test]

@@ -93,4 +93,36 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "第 {p}/{n} 页 · 共 {total} 项",
         "Page {p}/{n} · {total} in all",
     ),
+    ("form.required", "必填", "required"),
+    (
+        "intake.category_placeholder",
+        "分类编码或名称，如 010101 或 停水",
+        "Category code or name, e.g. 010101",
+    ),
+    (
+        "intake.title_placeholder",
+        "可留空，自动取内容首句",
+        "May stay empty: the first sentence of the content",
+    ),
+    (
+        "intake.saved_closed",
+        "工单已保存并直接答复办结",
+        "Ticket saved and closed with the answer",
+    ),
+    (
+        "intake.saved_dispatch",
+        "工单已保存，已转派单员分派",
+        "Ticket saved and sent to dispatch",
+    ),
+    (
+        "intake.danger",
+        "内容提到险情（{kinds}）：建议诉求类型选“抢险”、紧急程度选“特急”。",
+        "The content names a danger ({kinds}): register it as an emergency.",
+    ),
+    ("intake.danger_apply", "采用建议", "Apply"),
+    (
+        "intake.kb_inserted",
+        "已将第 {n} 条知识填入“答复内容”：{text}",
+        "Answer {n} inserted into the answer field: {text}",
+    ),
 ];

@@ -50,6 +50,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::calendar))
         .routes(routes!(tickets::create, tickets::list))
         .routes(routes!(tickets::similar))
+        .routes(routes!(tickets::danger))
         .routes(routes!(tickets::get))
         .routes(routes!(tickets::events))
         .routes(routes!(tickets::action))

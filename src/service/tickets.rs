@@ -652,7 +652,9 @@ impl Services {
             None => Some(Urgency::Normal),
             Some(u) => parse_enum("urgency", u, Urgency::parse, &mut errors),
         };
-        let code = n.category_code.trim().to_string();
+        // A code, "code name" or a unique name ("停水").
+        let code = crate::domain::org::resolve_category(&dir.categories, &n.category_code)
+            .map_or_else(|| n.category_code.trim().to_string(), |c| c.code.clone());
         match dir.category(&code) {
             _ if code.is_empty() => errors.push(FieldError::new(
                 "category_code",
