@@ -270,3 +270,167 @@ async fn intake_accepts_a_unique_name_suggests_emergencies_and_says_where_the_ti
         );
     }
 }
+
+#[tokio::test]
+async fn the_ticket_list_counts_exports_searches_partial_numbers_and_dispatches_in_bulk() {
+    let app = App::demo("pages-list", 400);
+    let disp = app.login("dispatcher").await;
+    // The count: the API and the page agree with the number of rows.
+    let all = app
+        .get(&disp, "/api/v1/tickets?limit=100&state=open")
+        .await
+        .json();
+    let total = all["total"].as_u64().unwrap();
+    assert!(
+        total > 0 && all["total_capped"] == false,
+        "{}",
+        all["total"]
+    );
+    let mut counted = all["items"].as_array().unwrap().len() as u64;
+    let mut cursor = all["next_cursor"].as_str().map(str::to_string);
+    while let Some(c) = cursor {
+        let p = app
+            .get(
+                &disp,
+                &format!("/api/v1/tickets?limit=100&state=open&cursor={c}"),
+            )
+            .await
+            .json();
+        counted += p["items"].as_array().unwrap().len() as u64;
+        cursor = p["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(
+        counted, total,
+        "the total is the number of matching tickets"
+    );
+    let page = app.get(&disp, "/tickets?state=open").await.text();
+    assert!(
+        page.contains(&format!("共 {total} 件")),
+        "the page shows the total"
+    );
+    // Collapsed filters, the urgency legend and the export link.
+    assert!(
+        page.contains("id=\"more-filters\">"),
+        "the extra filters are folded away"
+    );
+    assert!(page.contains("id=\"urgency-legend\""));
+    assert!(page.contains("href=\"/tickets/export?"));
+
+    // A partial number searches (no 422): every hit contains the digits.
+    let first = all["items"][0]["number"].as_str().unwrap().to_string();
+    let part = &first[first.len() - 4..];
+    let r = app
+        .get(&disp, &format!("/api/v1/tickets?number={part}&limit=100"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let hits = r.json()["items"].as_array().unwrap().clone();
+    assert!(
+        hits.iter().any(|t| t["number"] == first.as_str()),
+        "{part} finds {first}"
+    );
+    assert!(hits.iter().all(|t| {
+        t["number"]
+            .as_str()
+            .unwrap()
+            .replace('-', "")
+            .contains(part)
+    }));
+    let r = app.get(&disp, &format!("/tickets?number={part}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains(&first));
+
+    // Export: the same query as .xlsx, one row per ticket.
+    let r = app
+        .get(&disp, "/tickets/export?state=open&format=xlsx")
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.ctype().contains("spreadsheetml"), "{}", r.ctype());
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(r.body.clone())).unwrap();
+    use calamine::Reader;
+    let sheet = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&sheet).unwrap();
+    let rows: Vec<_> = range.rows().collect();
+    assert_eq!(rows[0][0].to_string(), "工单编号");
+    assert_eq!(rows.len() as u64, total + 1, "header + every ticket");
+
+    // Bulk dispatch: two waiting tickets and one already dispatched.
+    for title in ["路灯不亮", "井盖缺失"] {
+        let body = json!({"caller_phone":"13912345678","caller_name":"张三","channel":"phone","appeal_type":"complaint",
+            "category_code":"010101","district":"市南区","street":"八大关街道","address":"香港中路2号",
+            "title": title, "content": format!("{title}，请尽快处理。")});
+        let r = app.call(&disp, "POST", "/api/v1/tickets", Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let waiting = app
+        .get(&disp, "/api/v1/tickets?state=pending_dispatch&limit=2")
+        .await
+        .json();
+    let w: Vec<String> = waiting["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(w.len(), 2, "the demo has tickets waiting for dispatch");
+    let other = app
+        .get(&disp, "/api/v1/tickets?state=in_progress&limit=1")
+        .await
+        .json()["items"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let units = app.get(&disp, "/api/v1/units").await.json();
+    let water = id_of(&units, "name", "区水务集团");
+    let unit = water.to_string();
+    let r = app
+        .form(
+            &disp,
+            "/tickets/bulk-dispatch",
+            &[
+                ("numbers", &w[0]),
+                ("numbers", &other),
+                ("numbers", &w[1]),
+                ("unit_id", &unit),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("已派发 2 件至 区水务集团，1 件未派发"),
+        "{html}"
+    );
+    assert_eq!(html.matches("class=\"bulk-refused\"").count(), 1);
+    for n in &w {
+        let t = app.get(&disp, &format!("/api/v1/tickets/{n}")).await.json();
+        assert_eq!(t["state"], "awaiting_sign_for", "{n} dispatched");
+        assert_eq!(t["unit_id"], water);
+        let ev = app
+            .get(&disp, &format!("/api/v1/tickets/{n}/events"))
+            .await
+            .json();
+        assert!(
+            ev.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "dispatched"),
+            "{n}: the dispatch is on the timeline: {ev}"
+        );
+    }
+    // An operator may not.
+    let op = app.login("op1").await;
+    let r = app
+        .form(
+            &op,
+            "/tickets/bulk-dispatch",
+            &[("numbers", &w[0]), ("unit_id", &unit)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("派单"),
+        "the permission in words: {}",
+        r.text()
+    );
+}

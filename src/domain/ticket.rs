@@ -40,13 +40,36 @@ pub fn fold_digits(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// The digits of (part of) a ticket number as typed, separators and
+/// full-width forms folded (`"1205－0000"` → `"12050000"`); `None` when
+/// it holds anything else. [`TicketNo::parse`] and the list's search for
+/// a partial number both read numbers through it.
+pub fn number_digits(s: &str) -> Option<String> {
+    let mut digits = String::with_capacity(14);
+    for c in s.chars() {
+        if let Some(d) = ascii_digit(c) {
+            digits.push(d);
+        } else if !is_number_separator(c) {
+            return None;
+        }
+    }
+    Some(digits)
+}
+
 /// What may stand between the digits of a ticket number: hyphens and
 /// dashes of every width, and spaces.
 fn is_number_separator(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' | '\u{30FC}' | '_'
+            '-' | '\u{2010}'
+                ..='\u{2015}'
+                    | '\u{2212}'
+                    | '\u{FE58}'
+                    | '\u{FE63}'
+                    | '\u{FF0D}'
+                    | '\u{30FC}'
+                    | '_'
         )
 }
 
@@ -71,14 +94,7 @@ impl TicketNo {
     /// parser of ticket numbers: the public lookup, the ticket list, the
     /// API and the knowledge base all call it.
     pub fn parse(s: &str) -> Option<Self> {
-        let mut digits = String::with_capacity(14);
-        for c in s.chars() {
-            if let Some(d) = ascii_digit(c) {
-                digits.push(d);
-            } else if !is_number_separator(c) {
-                return None;
-            }
-        }
+        let digits = number_digits(s)?;
         if digits.len() != 14 {
             return None;
         }

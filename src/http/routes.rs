@@ -104,6 +104,8 @@ pub fn pages() -> Router<AppState> {
             get(pages::account::form).post(pages::account::submit),
         )
         .route("/tickets", get(pages::list::page))
+        .route("/tickets/export", get(pages::list::export))
+        .route("/tickets/bulk-dispatch", post(pages::list::bulk_dispatch))
         .route("/inbox", get(pages::inbox::inbox))
         .route("/queues", get(pages::inbox::queues))
         .route("/sent-back", get(pages::inbox::sent_back))

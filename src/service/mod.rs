@@ -9,6 +9,7 @@ pub mod admin;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod bulletins;
 pub mod dashboard;
 pub mod districts;
