@@ -876,7 +876,10 @@ async fn lookup_accepts_the_number_as_typed_on_a_phone() {
         let r = w.send(from, form_req("/public/lookup", &body)).await;
         assert_eq!(r.status, StatusCode::OK, "{typed:?}: {}", r.text());
         assert!(r.text().contains("id=\"lookup-result\""), "{typed:?}");
-        assert!(r.text().contains(&n), "{typed:?} shows the canonical number");
+        assert!(
+            r.text().contains(&n),
+            "{typed:?} shows the canonical number"
+        );
         let r = w.lookup(from, &form_encode(typed), "5678").await;
         assert_eq!(r.status, StatusCode::OK, "API {typed:?}: {}", r.text());
         assert_eq!(r.json()["number"], n.as_str());
