@@ -110,6 +110,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Ticket saved and closed with the answer",
     ),
     (
+        "intake.saved_callback",
+        "工单已保存并直接答复，已转回访",
+        "Ticket saved and answered; it goes to a callback",
+    ),
+    (
         "intake.saved_dispatch",
         "工单已保存，已转派单员分派",
         "Ticket saved and sent to dispatch",
@@ -167,4 +172,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Back to the tickets waiting for dispatch",
     ),
     ("audit.ticket.bulk_dispatch", "批量派单", "Bulk dispatch"),
+    ("backup.trigger_manual", "手动", "manual"),
+    ("backup.trigger_scheduled", "定时", "scheduled"),
 ];

@@ -225,6 +225,8 @@ pub async fn dashboard(
         .run(move |s| s.dashboard(&actor, s.now()))
         .await
         .page(&l)?;
+    let mut d = d;
+    d.backup_warning = d.backup_warning.map(|w| super::error_text::in_lang(&w, &l));
     Ok(render(&DashboardPage {
         base: Base::new(&l, "dash.title", Some(&auth.0), &app),
         cards: cards(&d),

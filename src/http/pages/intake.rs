@@ -95,6 +95,9 @@ pub async fn form(
                 "intake.saved_closed"
             } else if t.state == crate::domain::types::State::PendingDispatch {
                 "intake.saved_dispatch"
+            } else if t.state == crate::domain::types::State::AwaitingCallback {
+                // Answered at intake and drawn for a callback.
+                "intake.saved_callback"
             } else {
                 "intake.saved"
             };
