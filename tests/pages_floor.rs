@@ -624,3 +624,43 @@ async fn the_reports_period_control_shows_the_period_shown() {
     let html = app.get(&leader, "/reports?preset=last_month").await.text();
     assert!(html.contains("<option value=\"last_month\" selected>"));
 }
+
+#[tokio::test]
+async fn the_category_page_is_folded_and_small() {
+    let app = App::demo("pages-cats", 30);
+    let admin = app.login("admin").await;
+    let t0 = std::time::Instant::now();
+    let r = app.get(&admin, "/admin/categories").await;
+    let took = t0.elapsed();
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    eprintln!("/admin/categories: {} bytes in {took:?}", html.len());
+    assert!(html.len() < 150_000, "{} bytes (was 795 KB)", html.len());
+    assert!(!html.contains("onchange"), "no inline handler");
+    assert!(
+        html.matches("<details class=\"cat-group\"").count() >= 5,
+        "one fold per top-level category"
+    );
+    assert!(html.contains("href=\"/admin/categories/010101/edit\""));
+    // The default unit is changed on the category's own page.
+    let r = app.get(&admin, "/admin/categories/010101/edit").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let units = app.get(&admin, "/api/v1/units").await.json();
+    let gas = id_of(&units, "name", "区燃气公司").to_string();
+    let r = app
+        .form(
+            &admin,
+            "/admin/categories/010101",
+            &[("op", "unit"), ("default_unit_id", &gas)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let cats = app.get(&admin, "/api/v1/categories").await.json();
+    let c = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "010101")
+        .unwrap();
+    assert_eq!(c["default_unit_id"].to_string(), gas);
+}

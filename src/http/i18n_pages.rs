@@ -174,4 +174,9 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("audit.ticket.bulk_dispatch", "批量派单", "Bulk dispatch"),
     ("backup.trigger_manual", "手动", "manual"),
     ("backup.trigger_scheduled", "定时", "scheduled"),
+    (
+        "admin.categories_hint",
+        "点开一个大类查看其下分类；“编辑”修改默认承办单位。",
+        "Open a top-level category to see what is below it; Edit changes the default unit.",
+    ),
 ];

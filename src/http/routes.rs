@@ -137,6 +137,10 @@ pub fn pages() -> Router<AppState> {
             post(pages::admin::update_category),
         )
         .route(
+            "/admin/categories/{code}/edit",
+            get(pages::admin::edit_category),
+        )
+        .route(
             "/admin/tokens",
             get(pages::admin::tokens).post(pages::admin::create_token),
         )

@@ -321,7 +321,10 @@ pub async fn import_units(
 #[template(path = "admin_categories.html")]
 struct CategoriesPage {
     base: Base,
-    categories: Vec<Category>,
+    /// Each top-level category with everything below it, in code order:
+    /// one folded `<details>` each, so the page stays small (issue 11: the
+    /// whole tree with a unit list per row was 795 KB).
+    groups: Vec<(Category, Vec<Category>)>,
     units: Vec<Unit>,
 }
 
@@ -329,6 +332,66 @@ impl CategoriesPage {
     fn depth(&self, c: &Category) -> usize {
         c.code.len() / 2 - 1
     }
+    fn unit_name(&self, id: &Option<u32>) -> String {
+        id.and_then(|i| self.units.iter().find(|u| u.id == i))
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+/// Categories grouped under their top-level category (code order).
+fn category_groups(mut cats: Vec<Category>) -> Vec<(Category, Vec<Category>)> {
+    cats.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut groups: Vec<(Category, Vec<Category>)> = vec![];
+    for c in cats {
+        match groups.last_mut() {
+            Some((top, rows)) if c.code.starts_with(&top.code) && c.code != top.code => {
+                rows.push(c)
+            }
+            // The group's rows start with the top-level category itself.
+            _ => groups.push((c.clone(), vec![c])),
+        }
+    }
+    groups
+}
+
+#[derive(Template)]
+#[template(path = "admin_category_edit.html")]
+struct CategoryEditPage {
+    base: Base,
+    category: Category,
+    path: String,
+    units: Vec<Unit>,
+}
+
+impl CategoryEditPage {
+    fn is_unit(&self, id: &u32) -> bool {
+        self.category.default_unit_id == Some(*id)
+    }
+}
+
+/// `GET /admin/categories/{code}/edit`: the default unit of one category
+/// (one unit list on the page instead of one per row).
+pub async fn edit_category(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(code): Path<String>,
+) -> PageResult {
+    let l = lang(&headers);
+    admin_guard(&auth).page(&l)?;
+    let dir = app.svc.dir();
+    let category = dir
+        .category(&code)
+        .cloned()
+        .ok_or_else(|| Error::NotFound(format!("分类 {code} 不存在 (unknown category {code})")))
+        .page(&l)?;
+    Ok(render(&CategoryEditPage {
+        base: Base::new(&l, "admin.categories", Some(&auth.0), &app),
+        path: dir.category_path(&code),
+        category,
+        units: app.svc.units(),
+    }))
 }
 
 pub async fn categories(
@@ -340,7 +403,7 @@ pub async fn categories(
     admin_guard(&auth).page(&l)?;
     Ok(render(&CategoriesPage {
         base: Base::new(&l, "admin.categories", Some(&auth.0), &app),
-        categories: app.svc.categories(),
+        groups: category_groups(app.svc.categories()),
         units: app.svc.units(),
     }))
 }
