@@ -149,6 +149,127 @@ fn wallboard_fits_1080p_and_public_lookup_works_on_a_phone() {
             assert!(!text.contains(raw), "raw English {raw:?} on the wallboard");
         }
 
+        // ---- intake at 1366×768 (an office monitor), as an operator
+        c.set_window_size(1366, 768 + chrome).await.unwrap();
+        c.delete_all_cookies().await.unwrap();
+        login(&c, &base, "op1").await;
+        c.goto(&format!("{base}/tickets/new")).await.unwrap();
+        let content = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Id("content"))
+            .await
+            .expect("the intake form");
+        content.click().await.unwrap();
+        content.send_keys("燃气味道很大，楼道里都是味道").await.unwrap();
+        wait_js(&c, "return !document.getElementById('danger-hint').hidden;", "the danger suggestion").await;
+        c.find(Locator::Id("danger-apply")).await.unwrap().click().await.unwrap();
+        let sel = c
+            .execute("return [document.getElementById('appeal_type').value, document.getElementById('urgency').value];", vec![])
+            .await
+            .unwrap();
+        assert_eq!(sel, json!(["emergency", "emergency"]), "抢险 / 特急 applied");
+        wait_js(&c, "return !!document.querySelector('#kb-suggest .kb-insert');", "knowledge-base answers").await;
+        c.find(Locator::Css("#kb-suggest .kb-insert[data-i='0']")).await.unwrap().click().await.unwrap();
+        let shown = c
+            .execute(
+                "const e = document.getElementById('kb-inserted'); const r = e.getBoundingClientRect();
+                 return [e.hidden, r.top >= 0 && r.bottom <= window.innerHeight, e.textContent,
+                         document.getElementById('answer').value.length > 0];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(shown[0], json!(false), "the insertion is shown");
+        assert_eq!(shown[1], json!(true), "where the operator looks (in the viewport): {shown}");
+        assert!(shown[2].as_str().unwrap().contains("已将第 1 条知识填入"), "{shown}");
+        assert_eq!(shown[3], json!(true), "the answer field is filled");
+        // Enter in the category field does not save.
+        let cat = c.find(Locator::Id("category")).await.unwrap();
+        cat.send_keys("停水\u{E007}").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(c.current_url().await.unwrap().path(), "/tickets/new");
+        assert!(c.find(Locator::Id("form-error")).await.is_err(), "not submitted");
+        // Nothing floats over the content or the answer.
+        for id in ["content", "answer"] {
+            let free = c
+                .execute(
+                    &format!(
+                        "const e = document.getElementById('{id}'); e.scrollIntoView(false);
+                         const r = e.getBoundingClientRect();
+                         return [[r.left + 8, r.top + 8], [r.right - 8, r.bottom - 8], [r.left + 8, r.bottom - 8]]
+                           .every(([x, y]) => document.elementFromPoint(x, y) === e);"
+                    ),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(free, json!(true), "#{id} is not covered (the save button floated over it)");
+        }
+        c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        fs::write(shots.join("intake-1366.png"), png).unwrap();
+        // Saved without a phone: refused, and the answers come back with the form.
+        c.find(Locator::Id("save-top")).await.unwrap().click().await.unwrap();
+        c.wait()
+            .at_most(WAIT)
+            .for_element(Locator::Id("form-error"))
+            .await
+            .expect("the error");
+        wait_js(&c, "return !!document.querySelector('#kb-suggest .kb-insert');", "answers after the error").await;
+        let err = c.find(Locator::Id("form-error")).await.unwrap().text().await.unwrap();
+        // (an answer on an emergency is refused) — the field by its label.
+        assert!(err.contains("直接答复"), "the field by its label: {err}");
+        for raw in ["answer:", "caller_phone", "invalid input", "(only"] {
+            assert!(!err.contains(raw), "raw {raw:?} in {err}");
+        }
+        let png = c.screenshot().await.unwrap();
+        fs::write(shots.join("intake-error-1366.png"), png).unwrap();
+
+        // ---- the ticket list at 1366×768: rows under the filters
+        c.goto(&format!("{base}/tickets")).await.unwrap();
+        c.wait().at_most(WAIT).for_element(Locator::Id("results")).await.expect("the list");
+        let rows = c
+            .execute(
+                "return [...document.querySelectorAll('#results tbody tr')]
+                   .filter(r => { const b = r.getBoundingClientRect(); return b.bottom <= window.innerHeight; }).length;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        eprintln!("e2e[pages]: list rows in the first screen at 1366×768: {rows}");
+        assert!(rows.as_i64().unwrap() >= 5, "rows visible under the filters: {rows}");
+        let png = c.screenshot().await.unwrap();
+        fs::write(shots.join("list-1366.png"), png).unwrap();
+
+        // ---- the assisting-unit picker on the case file (a dispatcher)
+        c.delete_all_cookies().await.unwrap();
+        login(&c, &base, "dispatcher").await;
+        c.goto(&format!("{base}/tickets/{number}")).await.unwrap();
+        let f = c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Id("assisting-filter"))
+            .await
+            .expect("the assisting-unit picker");
+        let all = c.find_all(Locator::Css("#assisting-picker label[data-name]")).await.unwrap().len();
+        f.send_keys("燃气").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let shown = c
+            .execute(
+                "return [...document.querySelectorAll('#assisting-picker label[data-name]')].filter(l => !l.hidden)
+                   .map(l => l.dataset.name);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let shown: Vec<String> = shown.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        assert!(!shown.is_empty() && shown.len() < all, "filtered: {} of {all}: {shown:?}", shown.len());
+        assert!(shown.iter().any(|n| n.contains("燃气")), "{shown:?}");
+        c.find(Locator::Css("#assisting-picker label:not([hidden]) input")).await.unwrap().click().await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        fs::write(shots.join("assisting-picker.png"), png).unwrap();
+
         // ---- the public lookup on a phone
         c.set_window_size(390, 844 + chrome).await.unwrap();
         let (day, seq) = number.split_once('-').unwrap();
@@ -184,6 +305,18 @@ fn wallboard_fits_1080p_and_public_lookup_works_on_a_phone() {
             }
         }
     });
+}
+
+/// Waits until the script returns true.
+async fn wait_js(c: &Client, script: &str, what: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if c.execute(script, vec![]).await.unwrap() == json!(true) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
 }
 
 async fn login(c: &Client, base: &str, user: &str) {

@@ -179,4 +179,9 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "点开一个大类查看其下分类；“编辑”修改默认承办单位。",
         "Open a top-level category to see what is below it; Edit changes the default unit.",
     ),
+    (
+        "ticket.unit_filter",
+        "输入单位名称筛选",
+        "Type to filter the units",
+    ),
 ];
