@@ -1039,7 +1039,7 @@ async fn intake_query_and_department_scope() {
         "unit_id=999",
         "category=99",
         "caller_phone=abc",
-        "number=123",
+        "number=12ab",
     ] {
         let r = app.call(&w.op, "GET", &q(bad), None).await;
         assert!(r.status.is_client_error(), "{bad}: {}", r.status);

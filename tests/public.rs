@@ -833,3 +833,80 @@ async fn openapi_documents_the_public_routes() {
     assert!(get["responses"]["429"].is_object());
     assert!(doc["components"]["schemas"]["PublicTicket"].is_object());
 }
+
+/// `s` percent-encoded for a form body.
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Issue 11: a number typed on a phone keyboard is found in every form —
+/// without the hyphen, with a full-width or other dash, with spaces, in
+/// full-width digits (the page's form and the API), and the page offers a
+/// text field (no `inputmode=numeric`, which hides the hyphen on iPhones).
+#[tokio::test]
+async fn lookup_accepts_the_number_as_typed_on_a_phone() {
+    let w = world().await;
+    let r = w.submit(ip(40, 1), request("小区停水三天了")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let n = r.json()["number"].as_str().unwrap().to_string();
+    let (day, seq) = n.split_once('-').unwrap();
+    let full_width = |s: &str| -> String {
+        s.chars()
+            .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap())
+            .collect()
+    };
+    let forms = [
+        format!("{day}{seq}"),
+        format!("{day}－{seq}"),
+        format!("{day}—{seq}"),
+        format!("{day}–{seq}"),
+        format!("{day} {seq}"),
+        format!(" {day}\u{3000}{seq} "),
+        format!("{}－{}", full_width(day), full_width(seq)),
+        format!("{}{}", full_width(day), full_width(seq)),
+    ];
+    for (k, typed) in forms.iter().enumerate() {
+        let from = ip(40, 10 + k as u8);
+        let body = format!("number={}&phone_last4=5678", form_encode(typed));
+        let r = w.send(from, form_req("/public/lookup", &body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{typed:?}: {}", r.text());
+        assert!(r.text().contains("id=\"lookup-result\""), "{typed:?}");
+        assert!(
+            r.text().contains(&n),
+            "{typed:?} shows the canonical number"
+        );
+        let r = w.lookup(from, &form_encode(typed), "5678").await;
+        assert_eq!(r.status, StatusCode::OK, "API {typed:?}: {}", r.text());
+        assert_eq!(r.json()["number"], n.as_str());
+    }
+    // The last four digits in full-width digits (a Chinese keyboard).
+    let body = format!("number={n}&phone_last4={}", form_encode("５６７８"));
+    let r = w.send(ip(40, 30), form_req("/public/lookup", &body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Still exact: another sequence or a digit short is not found.
+    for wrong in [format!("{day}{}", "000999"), format!("{day}{}", &seq[1..])] {
+        let body = format!("number={wrong}&phone_last4=5678");
+        let r = w.send(ip(40, 31), form_req("/public/lookup", &body)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{wrong}");
+    }
+    // The form: a text field that takes every form.
+    let r = w
+        .send(
+            ip(40, 32),
+            Request::builder()
+                .uri("/public/lookup")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let html = r.text();
+    let field = between(&html, "name=\"number\"", ">");
+    assert!(!field.contains("inputmode"), "{field}");
+    assert!(!field.contains("pattern"), "{field}");
+    assert!(html.contains("可带或不带短横线"));
+}

@@ -137,7 +137,7 @@ impl Services {
         let s = state::load(data_dir);
         let progress = running(data_dir);
         Ok(BackupStatus {
-            warning: state::warning(&s, jiff::Timestamp::now()),
+            warning: state::warning_in(&s, jiff::Timestamp::now(), &self.dir().settings.tz()),
             state: s,
             drives: state::removable_drives(),
             running: progress.is_some(),
@@ -149,7 +149,11 @@ impl Services {
     /// The warning for administrators (no permission check: callers show it
     /// only to administrators).
     pub fn backup_warning(&self) -> Option<String> {
-        state::warning_for(&self.paths.data_dir, jiff::Timestamp::now())
+        state::warning_for(
+            &self.paths.data_dir,
+            jiff::Timestamp::now(),
+            &self.dir().settings.tz(),
+        )
     }
 
     /// Backup files in `dir` (default: the last target), newest first.

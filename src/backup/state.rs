@@ -187,6 +187,16 @@ pub fn record(
 /// The warning to show administrators, if any: the last attempt failed,
 /// there never was a backup, or the last one is older than the threshold.
 pub fn warning(s: &BackupState, now: jiff::Timestamp) -> Option<String> {
+    warning_in(s, now, &jiff::tz::TimeZone::system())
+}
+
+/// [`warning`] with its times in the zone `tz` (the center's).
+pub fn warning_in(
+    s: &BackupState,
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Option<String> {
+    let short_time = |rfc: &str| short_time(rfc, tz);
     if let Some(a) = &s.last_attempt
         && !a.ok
     {
@@ -217,10 +227,10 @@ pub fn warning(s: &BackupState, now: jiff::Timestamp) -> Option<String> {
     }
 }
 
-fn short_time(rfc: &str) -> String {
+fn short_time(rfc: &str, tz: &jiff::tz::TimeZone) -> String {
     rfc.parse::<jiff::Timestamp>()
         .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
+            t.to_zoned(tz.clone())
                 .strftime("%Y-%m-%d %H:%M")
                 .to_string()
         })
@@ -228,8 +238,12 @@ fn short_time(rfc: &str) -> String {
 }
 
 /// The warning for a data dir (for the home page and dashboards).
-pub fn warning_for(data_dir: &Path, now: jiff::Timestamp) -> Option<String> {
-    warning(&load(data_dir), now)
+pub fn warning_for(
+    data_dir: &Path,
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Option<String> {
+    warning_in(&load(data_dir), now, tz)
 }
 
 /// Whether the scheduled backup should run now: enabled, the time of day

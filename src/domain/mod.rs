@@ -17,6 +17,7 @@ pub mod permissions;
 pub mod settings;
 pub mod supervision;
 pub mod ticket;
+pub mod triage;
 pub mod types;
 pub mod workflow;
 

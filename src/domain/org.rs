@@ -202,6 +202,42 @@ pub fn check_roles(roles: &[Role], unit_id: Option<u32>) -> Result<(), String> {
     Ok(())
 }
 
+/// The category a person typed: its code, `code name` as the type-ahead
+/// offers it, or a name that only one enabled category has ("停水"). A
+/// name several categories share stays unresolved (`None`), so the
+/// caller's error asks for the code.
+pub fn resolve_category<'a>(cats: &'a [Category], typed: &str) -> Option<&'a Category> {
+    let typed = typed.trim();
+    let first = typed.split_whitespace().next().unwrap_or("");
+    if let Some(c) = cats.iter().find(|c| c.code == first) {
+        return Some(c);
+    }
+    let mut named = cats.iter().filter(|c| c.enabled && c.name == typed);
+    match (named.next(), named.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+/// Whether the users, with `changed` replacing the stored user of the same
+/// id, still have an enabled administrator: the last one can be neither
+/// disabled nor lose the role, or nobody could administer the center.
+pub fn check_keeps_an_admin(users: &[User], changed: &User) -> Result<(), String> {
+    let is_admin = |u: &User| u.enabled && u.has(Role::Admin);
+    let remains = users
+        .iter()
+        .map(|u| if u.id == changed.id { changed } else { u })
+        .any(is_admin);
+    let had = users.iter().any(is_admin);
+    if had && !remains {
+        return Err(
+            "不能去掉最后一位管理员的角色或停用他 (the last administrator must stay an enabled administrator)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +259,70 @@ mod tests {
         }
         assert_eq!(normalize_username("x  "), normalize_username("x"));
         assert_eq!(normalize_username("a.b-c_d"), "a.b-c_d");
+    }
+
+    fn person(id: u32, roles: &[Role], enabled: bool) -> User {
+        User {
+            id,
+            username: format!("u{id}"),
+            display_name: String::new(),
+            password_hash: String::new(),
+            roles: roles.to_vec(),
+            unit_id: None,
+            enabled,
+            created_at: 0,
+            password_changed_at: 0,
+        }
+    }
+
+    #[test]
+    fn categories_by_code_or_unique_name() {
+        let cat = |code: &str, name: &str, enabled: bool| Category {
+            code: code.into(),
+            name: name.into(),
+            parent_code: None,
+            default_unit_id: None,
+            enabled,
+        };
+        let cats = [
+            cat("0101", "供水", true),
+            cat("010101", "停水", true),
+            cat("0201", "其他", true),
+            cat("0301", "其他", true),
+            cat("0401", "旧分类", false),
+        ];
+        let code = |t: &str| resolve_category(&cats, t).map(|c| c.code.as_str());
+        assert_eq!(code("010101"), Some("010101"));
+        assert_eq!(code("010101 停水"), Some("010101"));
+        assert_eq!(code(" 停水 "), Some("010101"), "a unique leaf name");
+        assert_eq!(code("供水"), Some("0101"));
+        assert_eq!(code("其他"), None, "two categories share the name");
+        assert_eq!(code("旧分类"), None, "disabled");
+        assert_eq!(code("停"), None);
+        assert_eq!(code(""), None);
+    }
+
+    #[test]
+    fn the_last_administrator_stays() {
+        let users = [
+            person(1, &[Role::Admin], true),
+            person(2, &[Role::Operator], true),
+            person(3, &[Role::Admin], false),
+        ];
+        // Dropping the role or disabling the only enabled admin: refused.
+        assert!(check_keeps_an_admin(&users, &person(1, &[Role::Operator], true)).is_err());
+        assert!(check_keeps_an_admin(&users, &person(1, &[Role::Admin], false)).is_err());
+        // Other changes are fine.
+        assert!(check_keeps_an_admin(&users, &person(2, &[Role::Admin], true)).is_ok());
+        assert!(
+            check_keeps_an_admin(&users, &person(1, &[Role::Admin, Role::Leader], true)).is_ok()
+        );
+        // With a second enabled admin, the first may go.
+        let two = [
+            person(1, &[Role::Admin], true),
+            person(4, &[Role::Admin], true),
+        ];
+        assert!(check_keeps_an_admin(&two, &person(1, &[Role::Operator], true)).is_ok());
     }
 
     fn unit(id: u32, parent: Option<u32>) -> Unit {

@@ -16,6 +16,63 @@ pub struct TicketNo(pub u64);
 
 pub const SEQ_PER_DAY: u64 = 1_000_000;
 
+/// `c` as an ASCII digit, folding full-width digits (`０`…`９`).
+pub fn ascii_digit(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        '\u{FF10}'..='\u{FF19}' => char::from_u32(c as u32 - 0xFF10 + u32::from(b'0')),
+        _ => None,
+    }
+}
+
+/// Digits only: `s` with full-width digits folded to ASCII, or `None`
+/// when it holds anything but digits and spaces (the last four digits of a
+/// phone typed on a Chinese keyboard).
+pub fn fold_digits(s: &str) -> Option<String> {
+    let mut out = String::new();
+    for c in s.chars() {
+        match ascii_digit(c) {
+            Some(d) => out.push(d),
+            None if c.is_whitespace() => {}
+            None => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The digits of (part of) a ticket number as typed, separators and
+/// full-width forms folded (`"1205－0000"` → `"12050000"`); `None` when
+/// it holds anything else. [`TicketNo::parse`] and the list's search for
+/// a partial number both read numbers through it.
+pub fn number_digits(s: &str) -> Option<String> {
+    let mut digits = String::with_capacity(14);
+    for c in s.chars() {
+        if let Some(d) = ascii_digit(c) {
+            digits.push(d);
+        } else if !is_number_separator(c) {
+            return None;
+        }
+    }
+    Some(digits)
+}
+
+/// What may stand between the digits of a ticket number: hyphens and
+/// dashes of every width, and spaces.
+fn is_number_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '\u{2010}'
+                ..='\u{2015}'
+                    | '\u{2212}'
+                    | '\u{FE58}'
+                    | '\u{FE63}'
+                    | '\u{FF0D}'
+                    | '\u{30FC}'
+                    | '_'
+        )
+}
+
 impl TicketNo {
     pub fn new(yyyymmdd: u32, seq: u32) -> Self {
         TicketNo(u64::from(yyyymmdd) * SEQ_PER_DAY + u64::from(seq))
@@ -30,12 +87,18 @@ impl TicketNo {
     pub fn day_start(yyyymmdd: u32) -> Self {
         TicketNo::new(yyyymmdd, 0)
     }
-    /// Parses `20261122-000123`.
+    /// Parses a ticket number in every form a person types it:
+    /// `20261122-000123`, without the hyphen (`20261122000123`), with a
+    /// full-width or other dash (`－ — – ‐ −`), with spaces (ASCII,
+    /// full-width, no-break) anywhere, or in full-width digits. The one
+    /// parser of ticket numbers: the public lookup, the ticket list, the
+    /// API and the knowledge base all call it.
     pub fn parse(s: &str) -> Option<Self> {
-        let (d, n) = s.trim().split_once('-')?;
-        if d.len() != 8 || n.len() != 6 || !d.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit()) {
+        let digits = number_digits(s)?;
+        if digits.len() != 14 {
             return None;
         }
+        let (d, n) = digits.split_at(8);
         let day: u32 = d.parse().ok()?;
         let (y, m, dd) = (day / 10000, day / 100 % 100, day % 100);
         jiff::civil::Date::new(y as i16, m as i8, dd as i8).ok()?;
@@ -406,6 +469,22 @@ mod tests {
         let n = TicketNo::new(20261122, 123);
         assert_eq!(n.to_string(), "20261122-000123");
         assert_eq!(TicketNo::parse("20261122-000123"), Some(n));
+        // Every form a phone keyboard produces.
+        for typed in [
+            "20261122000123",
+            " 20261122-000123 ",
+            "20261122－000123",
+            "20261122—000123",
+            "20261122–000123",
+            "20261122−000123",
+            "20261122 000123",
+            "20261122\u{3000}000123",
+            "2026 1122 000123",
+            "２０２６１１２２－０００１２３",
+            "２０２６１１２２０００１２３",
+        ] {
+            assert_eq!(TicketNo::parse(typed), Some(n), "{typed:?}");
+        }
         assert_eq!(n.day(), 20261122);
         assert_eq!(n.seq(), 123);
         assert!(TicketNo::new(20261122, 2) > TicketNo::new(20261121, 999_999));
@@ -417,10 +496,16 @@ mod tests {
             "20261122-000000",
             "20261122x000001",
             "２０２６",
+            "2026112200012",
+            "202611220001234",
+            "20261122/000123",
+            "No.20261122-000123",
         ] {
             assert_eq!(TicketNo::parse(bad), None, "{bad}");
         }
         assert_eq!(TicketNo::day_of(jiff::civil::date(2026, 1, 5)), 20260105);
+        assert_eq!(fold_digits("１２３4").as_deref(), Some("1234"));
+        assert_eq!(fold_digits("12a4"), None);
     }
 
     #[test]

@@ -641,6 +641,7 @@ pub const CATALOGS: &[&[(&str, &str, &str)]] = &[
     super::i18n_live::MESSAGES,
     super::i18n_search::MESSAGES,
     super::i18n_floor::MESSAGES,
+    super::i18n_pages::MESSAGES,
 ];
 
 type Catalog = std::collections::HashMap<&'static str, (&'static str, &'static str)>;

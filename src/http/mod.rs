@@ -14,6 +14,7 @@ pub mod i18n_dashboard;
 pub mod i18n_floor;
 pub mod i18n_kb;
 pub mod i18n_live;
+pub mod i18n_pages;
 pub mod i18n_reports;
 pub mod i18n_sec;
 pub mod i18n_search;

@@ -51,6 +51,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .routes(routes!(admin::calendar))
         .routes(routes!(tickets::create, tickets::list))
         .routes(routes!(tickets::similar))
+        .routes(routes!(tickets::danger))
         .routes(routes!(tickets::get))
         .routes(routes!(tickets::events))
         .routes(routes!(tickets::action))
@@ -106,6 +107,8 @@ pub fn pages() -> Router<AppState> {
             get(pages::account::form).post(pages::account::submit),
         )
         .route("/tickets", get(pages::list::page))
+        .route("/tickets/export", get(pages::list::export))
+        .route("/tickets/bulk-dispatch", post(pages::list::bulk_dispatch))
         .route("/inbox", get(pages::inbox::inbox))
         .route("/queues", get(pages::inbox::queues))
         .route("/sent-back", get(pages::inbox::sent_back))
@@ -122,6 +125,7 @@ pub fn pages() -> Router<AppState> {
             get(pages::admin::users).post(pages::admin::create_user),
         )
         .route("/admin/users/{id}", post(pages::admin::update_user))
+        .route("/admin/users/{id}/edit", get(pages::admin::edit_user))
         .route(
             "/admin/units",
             get(pages::admin::units).post(pages::admin::create_unit),
@@ -135,6 +139,10 @@ pub fn pages() -> Router<AppState> {
         .route(
             "/admin/categories/{code}",
             post(pages::admin::update_category),
+        )
+        .route(
+            "/admin/categories/{code}/edit",
+            get(pages::admin::edit_category),
         )
         .route(
             "/admin/tokens",

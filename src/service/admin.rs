@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::{Actor, Services};
 use crate::domain::org::{
-    Category, Unit, User, check_category_code, check_roles, check_unit_parent,
+    Category, Unit, User, check_category_code, check_keeps_an_admin, check_roles, check_unit_parent,
 };
 use crate::domain::permissions::Permission;
 use crate::domain::ticket::{FieldError, clean_line, limits};
@@ -143,13 +143,14 @@ impl Services {
             u.unit_id = p.unit_id;
         }
         check_roles(&u.roles, u.unit_id).map_err(|m| Error::field("roles", m))?;
+        if let Some(e) = p.enabled {
+            u.enabled = e;
+        }
+        check_keeps_an_admin(&self.store.users()?, &u).map_err(Error::Conflict)?;
         if id == actor.user.id && (p.enabled == Some(false) || !u.roles.contains(&Role::Admin)) {
             return Err(Error::Conflict(
                 "不能停用自己或去掉自己的管理员角色 (you cannot disable yourself or drop your own admin role)".into(),
             ));
-        }
-        if let Some(e) = p.enabled {
-            u.enabled = e;
         }
         // Check everything before writing anything.
         if let Some(pw) = &p.password {

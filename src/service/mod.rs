@@ -10,6 +10,7 @@ pub mod alarm;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod bulletins;
 pub mod dashboard;
 pub mod districts;

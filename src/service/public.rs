@@ -525,8 +525,8 @@ impl Services {
     /// digits of the caller's phone; [`not_found`] for anything that does
     /// not match.
     pub fn public_lookup(&self, number: &str, phone_last4: &str) -> Result<PublicTicket> {
-        let last4 = phone_last4.trim();
-        if last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit()) {
+        let last4 = crate::domain::ticket::fold_digits(phone_last4).unwrap_or_default();
+        if last4.len() != 4 {
             return Err(not_found());
         }
         let no = TicketNo::parse(number).ok_or_else(not_found)?;

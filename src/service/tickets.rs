@@ -95,6 +95,11 @@ pub struct TicketPage {
     /// True when the scan stopped at its budget before filling the page:
     /// narrow the query (time range, district, …) or follow `next_cursor`.
     pub partial: bool,
+    /// How many tickets match from this page on (this page included),
+    /// counted within the scan budget; see `total_capped`.
+    pub total: u64,
+    /// The count stopped at the scan budget: there are at least `total`.
+    pub total_capped: bool,
 }
 
 /// The longest scan one list request may make before answering.
@@ -143,6 +148,8 @@ struct Plan {
     words: Vec<String>,
     units: Option<Vec<u32>>,
     callback: Option<Option<Satisfaction>>,
+    /// Digits the number must contain (a partial number).
+    digits: Option<String>,
 }
 
 /// A date (local day bounds) or an instant.
@@ -285,16 +292,20 @@ impl Services {
                 None
             }
         });
-        if let Some(n) = nonempty(&q.number)
-            && TicketNo::parse(n).is_none()
-        {
-            {
-                errors.push(FieldError::new(
-                    "number",
-                    "工单编号格式为 YYYYMMDD-NNNNNN (number looks like 20261122-000123)",
-                ));
-            }
-        }
+        // A part of a number ("000007", "1205-00") searches for the
+        // numbers that contain it; anything but digits is refused.
+        let digits = nonempty(&q.number)
+            .filter(|n| TicketNo::parse(n).is_none())
+            .and_then(|n| {
+                let d = crate::domain::ticket::number_digits(n).filter(|d| (1..14).contains(&d.len()));
+                if d.is_none() {
+                    errors.push(FieldError::new(
+                        "number",
+                        "工单编号只含数字，可输入完整编号或其中一段 (digits of a number, whole or in part)",
+                    ));
+                }
+                d
+            });
         let words: Vec<String> = nonempty(&q.q)
             .map(|s| s.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
@@ -371,6 +382,7 @@ impl Services {
             words,
             units,
             callback,
+            digits,
         })
     }
 
@@ -383,6 +395,11 @@ impl Services {
         now: jiff::Timestamp,
     ) -> bool {
         if !actor.scope.sees(&t.units_seen) {
+            return false;
+        }
+        if let Some(d) = &p.digits
+            && !t.number.0.to_string().contains(d.as_str())
+        {
             return false;
         }
         let hidden = actor.scope.is_department() && t.identity_hidden_from_departments();
@@ -431,26 +448,19 @@ impl Services {
         }
         let dir = self.dir();
         let now = self.now();
-        if let Some(n) = nonempty(&q.number) {
+        if let Some(no) = nonempty(&q.number).and_then(TicketNo::parse) {
             let mut items = vec![];
-            if let Some(no) = TicketNo::parse(n) {
-                if let Some(t) = self.store.ticket(no)?
-                    && actor.scope.sees(&t.units_seen)
-                {
-                    {
-                        items.push(TicketView::new(&t, actor, &dir, now));
-                    }
-                }
-            } else {
-                return Err(Error::field(
-                    "number",
-                    "工单编号格式为 YYYYMMDD-NNNNNN (number looks like 20261122-000123)",
-                ));
+            if let Some(t) = self.store.ticket(no)?
+                && actor.scope.sees(&t.units_seen)
+            {
+                items.push(TicketView::new(&t, actor, &dir, now));
             }
             return Ok(TicketPage {
+                total: items.len() as u64,
                 items,
                 next_cursor: None,
                 partial: false,
+                total_capped: false,
             });
         }
         let mut plan = self.plan(actor, q, &dir)?;
@@ -469,21 +479,28 @@ impl Services {
         let mut last = None;
         let mut scanned = 0u64;
         let mut partial = false;
+        // After the page is full the scan goes on counting the matches,
+        // within the same budget: the total, or "N+" when it stops.
+        let (mut total, mut capped) = (0u64, false);
         self.store
             .scan(&plan.source, plan.lo, plan.hi, plan.desc, |t| {
                 scanned += 1;
                 if self.matches(&plan, &t, actor, &dir, now) {
+                    total += 1;
                     if items.len() == plan.limit {
                         more = true;
-                        return ControlFlow::Break(());
+                    } else {
+                        last = Some(t.number);
+                        items.push(TicketView::new(&t, actor, &dir, now));
                     }
-                    last = Some(t.number);
-                    items.push(TicketView::new(&t, actor, &dir, now));
                 }
-                if scanned >= SCAN_BUDGET && items.len() < plan.limit {
-                    partial = true;
-                    last = Some(t.number);
-                    more = true;
+                if scanned >= SCAN_BUDGET {
+                    capped = true;
+                    if items.len() < plan.limit {
+                        partial = true;
+                        last = Some(t.number);
+                        more = true;
+                    }
                     return ControlFlow::Break(());
                 }
                 ControlFlow::Continue(())
@@ -496,6 +513,8 @@ impl Services {
                 None
             },
             partial,
+            total,
+            total_capped: capped,
         })
     }
 
@@ -515,6 +534,7 @@ impl Services {
         let mut scanned = 0u64;
         let mut last = None;
         let (mut more, mut partial) = (false, false);
+        let (mut total, mut capped) = (0u64, false);
         'pages: loop {
             let nos = self
                 .search
@@ -532,17 +552,21 @@ impl Services {
             for t in self.store.tickets(&nos)? {
                 scanned += 1;
                 if self.matches(plan, &t, actor, dir, now) {
+                    total += 1;
                     if items.len() == plan.limit {
                         more = true;
-                        break 'pages;
+                    } else {
+                        last = Some(t.number);
+                        items.push(TicketView::new(&t, actor, dir, now));
                     }
-                    last = Some(t.number);
-                    items.push(TicketView::new(&t, actor, dir, now));
                 }
-                if scanned >= SCAN_BUDGET && items.len() < plan.limit {
-                    partial = true;
-                    more = true;
-                    last = Some(t.number);
+                if scanned >= SCAN_BUDGET {
+                    capped = true;
+                    if items.len() < plan.limit {
+                        partial = true;
+                        more = true;
+                        last = Some(t.number);
+                    }
                     break 'pages;
                 }
             }
@@ -558,6 +582,8 @@ impl Services {
                 None
             },
             partial,
+            total,
+            total_capped: capped,
         })
     }
 
@@ -660,7 +686,9 @@ impl Services {
             None => Some(Urgency::Normal),
             Some(u) => parse_enum("urgency", u, Urgency::parse, &mut errors),
         };
-        let code = n.category_code.trim().to_string();
+        // A code, "code name" or a unique name ("停水").
+        let code = crate::domain::org::resolve_category(&dir.categories, &n.category_code)
+            .map_or_else(|| n.category_code.trim().to_string(), |c| c.code.clone());
         match dir.category(&code) {
             _ if code.is_empty() => errors.push(FieldError::new(
                 "category_code",

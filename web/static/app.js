@@ -79,6 +79,14 @@
         if (sid) sid.value = String(kbSearchId);
         var at = kb.querySelector('[data-i="' + i + '"]');
         if (at) at.classList.add("used");
+        // Show what went in right below the content, where the operator
+        // is typing (the answer field itself may be below the fold).
+        var shown = document.getElementById("kb-inserted");
+        if (shown) {
+          shown.textContent = shown.dataset.text.replace("{n}", String(i + 1))
+            .replace("{text}", h.answer.length > 120 ? h.answer.slice(0, 120) + "…" : h.answer);
+          shown.hidden = false;
+        }
         return true;
       };
       var render = function (res) {
@@ -126,9 +134,45 @@
           .then(function (res) { if (seq === kbSeq && res) render(res); })
           .catch(function () {});
       };
+      // Danger words (gas, fire, collapse, shock, flooding): suggest
+      // 抢险 / 特急 (domain::triage on the server).
+      var danger = document.getElementById("danger-hint");
+      var dangerLast = "", dangerHint = null;
+      var dangerCheck = function () {
+        var v = content.value.trim();
+        if (!danger || v === dangerLast) return;
+        dangerLast = v;
+        fetch("/api/v1/tickets/danger?q=" + encodeURIComponent(v.slice(0, 600)), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (d) {
+            if (!d || content.value.trim() !== v) return;
+            dangerHint = d.emergency ? d : null;
+            var at = document.getElementById("appeal_type"), ur = document.getElementById("urgency");
+            var applied = dangerHint && at && ur && at.value === d.appeal_type && ur.value === d.urgency;
+            danger.hidden = !dangerHint || applied;
+            if (dangerHint) danger.querySelector("span").textContent = danger.dataset.text.replace("{kinds}", d.kinds.join("、"));
+          })
+          .catch(function () {});
+      };
+      var dangerApply = document.getElementById("danger-apply");
+      if (dangerApply) dangerApply.addEventListener("click", function () {
+        if (!dangerHint) return;
+        var at = document.getElementById("appeal_type"), ur = document.getElementById("urgency");
+        if (at) at.value = dangerHint.appeal_type;
+        if (ur) ur.value = dangerHint.urgency;
+        danger.hidden = true;
+        content.focus();
+      });
       content.addEventListener("input", function () {
         clearTimeout(kbTimer);
-        kbTimer = setTimeout(kbSearch, 200);
+        kbTimer = setTimeout(function () { kbSearch(); dangerCheck(); }, 200);
+      });
+      // The form came back (an error): search for what is already there.
+      if (content.value.trim().length >= 2) { kbSearch(); dangerCheck(); }
+      // Enter in the category field picks the entry, it does not save.
+      var cat = document.getElementById("category");
+      if (cat) cat.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && !e.ctrlKey && !e.metaKey) e.preventDefault();
       });
       kb.addEventListener("click", function (e) {
         var b = e.target.closest ? e.target.closest("button.kb-insert") : null;

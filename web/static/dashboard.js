@@ -125,6 +125,7 @@
       });
       table.replaceChild(body, table.querySelector("tbody"));
       table.hidden = list.length === 0;
+      if (table.hasAttribute("data-paged")) paginate(table);
       var empty = root.querySelector('[data-empty="' + key + '"]');
       if (empty) empty.hidden = list.length > 0;
     });
@@ -137,6 +138,55 @@
       }).join("；");
       spikes.hidden = s.length === 0;
     }
+  }
+
+  // Wallboard lists longer than their panel show one page at a time and
+  // turn the page every ROTATE_MS: as many rows as fit above the pager.
+  // The table carries data-page / data-pages / data-per-page.
+  var ROTATE_MS = 8000;
+  function paginate(table) {
+    var key = table.getAttribute("data-rows");
+    var pager = root.querySelector('[data-pager="' + key + '"]');
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    rows.forEach(function (r) { r.hidden = false; });
+    if (table.hidden || rows.length === 0) {
+      if (pager) pager.hidden = true;
+      return;
+    }
+    var panel = table.closest(".wall-panel");
+    if (pager) { pager.hidden = false; pager.textContent = "\u00a0"; }
+    var pad = parseFloat(getComputedStyle(panel).paddingBottom) || 0;
+    var bottom = panel.getBoundingClientRect().bottom - pad -
+      (pager ? pager.getBoundingClientRect().height : 0);
+    var top = table.tBodies[0].getBoundingClientRect().top;
+    var rowH = rows[0].getBoundingClientRect().height || 1;
+    var per = Math.max(1, Math.floor((bottom - top) / rowH));
+    var pages = Math.ceil(rows.length / per);
+    var page = (table._page || 0) % pages;
+    table._page = page;
+    table._pages = pages;
+    rows.forEach(function (r, i) { r.hidden = Math.floor(i / per) !== page; });
+    table.setAttribute("data-page", page + 1);
+    table.setAttribute("data-pages", pages);
+    table.setAttribute("data-per-page", per);
+    if (pager) {
+      pager.hidden = pages < 2;
+      pager.textContent = pager.getAttribute("data-text").replace("{p}", page + 1)
+        .replace("{n}", pages).replace("{total}", rows.length);
+    }
+  }
+  function pagedTables() { return root.querySelectorAll("table[data-paged]"); }
+  if (wall) {
+    root.querySelectorAll(".bar i[data-w]").forEach(function (i) {
+      i.style.width = i.getAttribute("data-w") + "%";
+    });
+    pagedTables().forEach(paginate);
+    window.addEventListener("resize", function () { pagedTables().forEach(paginate); });
+    setInterval(function () {
+      pagedTables().forEach(function (t) {
+        if ((t._pages || 1) > 1) { t._page = (t._page + 1) % t._pages; paginate(t); }
+      });
+    }, ROTATE_MS);
   }
 
   // Server-rendered charts (dashboard page): swap them from a fresh copy

@@ -68,6 +68,53 @@ pub async fn similar(
     ))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct DangerQuery {
+    /// What the caller said (the content typed so far).
+    pub q: String,
+}
+
+/// What the intake page suggests for a text (`domain::triage`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DangerHint {
+    /// Whether the text names a danger (gas, fire, collapse, electric
+    /// shock, flooding).
+    pub emergency: bool,
+    /// Suggested appeal type and urgency (codes), when `emergency`.
+    pub appeal_type: Option<String>,
+    pub urgency: Option<String>,
+    /// The kinds of danger found ("燃气") and the words.
+    pub kinds: Vec<String>,
+    pub words: Vec<String>,
+}
+
+/// Whether what the caller said names a danger, and what to register
+/// then (抢险, 特急). A suggestion for the intake page; nothing is stored.
+#[utoipa::path(get, path = "/api/v1/tickets/danger", tag = "tickets", params(DangerQuery),
+    responses((status = 200, body = DangerHint), (status = 401, body = Problem)))]
+pub async fn danger(
+    ApiAuth(_a): ApiAuth,
+    ApiQuery(q): ApiQuery<DangerQuery>,
+) -> ApiResult<Json<DangerHint>> {
+    let text: String = q.q.chars().take(2000).collect();
+    Ok(Json(match crate::domain::triage::danger_in(&text) {
+        Some(s) => DangerHint {
+            emergency: true,
+            appeal_type: Some(s.appeal_type.as_str().into()),
+            urgency: Some(s.urgency.as_str().into()),
+            kinds: s.kinds.iter().map(|k| k.to_string()).collect(),
+            words: s.words.iter().map(|w| w.to_string()).collect(),
+        },
+        None => DangerHint {
+            emergency: false,
+            appeal_type: None,
+            urgency: None,
+            kinds: vec![],
+            words: vec![],
+        },
+    }))
+}
+
 /// One ticket with its deadlines and supervision status.
 #[utoipa::path(get, path = "/api/v1/tickets/{number}", tag = "tickets", params(("number" = String, Path, description = "YYYYMMDD-NNNNNN")),
     responses((status = 200, body = TicketView), (status = 404, body = Problem)))]

@@ -212,6 +212,19 @@ pub async fn update_user(
         "enable" => p.enabled = Some(true),
         "disable" => p.enabled = Some(false),
         "password" => p.password = Some(f.get("password")),
+        "edit" => {
+            p.display_name = Some(f.get("display_name"));
+            p.roles = Some(
+                f.all("roles")
+                    .iter()
+                    .filter_map(|r| Role::parse(r))
+                    .collect(),
+            );
+            match f.opt_u32("unit_id") {
+                Some(u) => p.unit_id = Some(u),
+                None => p.clear_unit = true,
+            }
+        }
         _ => return Err(Error::BadRequest("unknown operation".into())).page(&l),
     }
     let actor = auth.0.actor.clone();
@@ -219,6 +232,47 @@ pub async fn update_user(
         .await
         .page(&l)?;
     Ok(see_other("/admin/users"))
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_edit.html")]
+struct UserEditPage {
+    base: Base,
+    user: User,
+    units: Vec<Unit>,
+    roles: &'static [Role],
+}
+
+impl UserEditPage {
+    fn has_role(&self, r: &Role) -> bool {
+        self.user.roles.contains(r)
+    }
+    fn is_unit(&self, id: &u32) -> bool {
+        self.user.unit_id == Some(*id)
+    }
+}
+
+/// `GET /admin/users/{id}/edit`: name, roles and unit of an existing user.
+pub async fn edit_user(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(id): Path<u32>,
+) -> PageResult {
+    let l = lang(&headers);
+    let actor = auth.0.actor.clone();
+    let users = app.run(move |s| s.users(&actor)).await.page(&l)?;
+    let user = users
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or_else(|| Error::NotFound(format!("用户 {id} 不存在 (user {id} not found)")))
+        .page(&l)?;
+    Ok(render(&UserEditPage {
+        base: Base::new(&l, "admin.edit_user", Some(&auth.0), &app),
+        user,
+        units: app.svc.units(),
+        roles: Role::ALL,
+    }))
 }
 
 #[derive(Template)]
@@ -315,7 +369,10 @@ pub async fn import_units(
 #[template(path = "admin_categories.html")]
 struct CategoriesPage {
     base: Base,
-    categories: Vec<Category>,
+    /// Each top-level category with everything below it, in code order:
+    /// one folded `<details>` each, so the page stays small (issue 11: the
+    /// whole tree with a unit list per row was 795 KB).
+    groups: Vec<(Category, Vec<Category>)>,
     units: Vec<Unit>,
 }
 
@@ -323,6 +380,66 @@ impl CategoriesPage {
     fn depth(&self, c: &Category) -> usize {
         c.code.len() / 2 - 1
     }
+    fn unit_name(&self, id: &Option<u32>) -> String {
+        id.and_then(|i| self.units.iter().find(|u| u.id == i))
+            .map(|u| u.name.clone())
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+/// Categories grouped under their top-level category (code order).
+fn category_groups(mut cats: Vec<Category>) -> Vec<(Category, Vec<Category>)> {
+    cats.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut groups: Vec<(Category, Vec<Category>)> = vec![];
+    for c in cats {
+        match groups.last_mut() {
+            Some((top, rows)) if c.code.starts_with(&top.code) && c.code != top.code => {
+                rows.push(c)
+            }
+            // The group's rows start with the top-level category itself.
+            _ => groups.push((c.clone(), vec![c])),
+        }
+    }
+    groups
+}
+
+#[derive(Template)]
+#[template(path = "admin_category_edit.html")]
+struct CategoryEditPage {
+    base: Base,
+    category: Category,
+    path: String,
+    units: Vec<Unit>,
+}
+
+impl CategoryEditPage {
+    fn is_unit(&self, id: &u32) -> bool {
+        self.category.default_unit_id == Some(*id)
+    }
+}
+
+/// `GET /admin/categories/{code}/edit`: the default unit of one category
+/// (one unit list on the page instead of one per row).
+pub async fn edit_category(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    auth: PageAuth,
+    Path(code): Path<String>,
+) -> PageResult {
+    let l = lang(&headers);
+    admin_guard(&auth).page(&l)?;
+    let dir = app.svc.dir();
+    let category = dir
+        .category(&code)
+        .cloned()
+        .ok_or_else(|| Error::NotFound(format!("分类 {code} 不存在 (unknown category {code})")))
+        .page(&l)?;
+    Ok(render(&CategoryEditPage {
+        base: Base::new(&l, "admin.categories", Some(&auth.0), &app),
+        path: dir.category_path(&code),
+        category,
+        units: app.svc.units(),
+    }))
 }
 
 pub async fn categories(
@@ -334,7 +451,7 @@ pub async fn categories(
     admin_guard(&auth).page(&l)?;
     Ok(render(&CategoriesPage {
         base: Base::new(&l, "admin.categories", Some(&auth.0), &app),
-        categories: app.svc.categories(),
+        groups: category_groups(app.svc.categories()),
         units: app.svc.units(),
     }))
 }
@@ -468,6 +585,27 @@ struct AuditPage {
     base: Base,
     entries: Vec<crate::service::audit::AuditEntry>,
     next: Option<u64>,
+    units: Vec<Unit>,
+}
+
+impl AuditPage {
+    fn action(&self, a: &str) -> String {
+        super::audit_text::action_label(&self.base.lang, a)
+    }
+    fn detail(&self, d: &str) -> String {
+        let name = |id: u32| {
+            self.units
+                .iter()
+                .find(|u| u.id == id)
+                .map_or_else(|| id.to_string(), |u| u.name.clone())
+        };
+        super::audit_text::detail_text(&self.base.lang, d, &name)
+    }
+    /// `2026-11-22T10:31:05+08:00` (already in the center's zone) →
+    /// `2026-11-22 10:31:05`.
+    fn at(&self, s: &str) -> String {
+        s.get(..19).unwrap_or(s).replace('T', " ")
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -494,5 +632,6 @@ pub async fn audit(
         base: Base::new(&l, "admin.audit", Some(&auth.0), &app),
         entries,
         next,
+        units: app.svc.units(),
     }))
 }

@@ -162,7 +162,10 @@ async fn build(
     let s = &status.state;
     let mut page = BackupPage {
         base: Base::new(l, "backup.title", Some(&auth.0), app),
-        warning: status.warning.clone(),
+        warning: status
+            .warning
+            .as_deref()
+            .map(|w| super::error_text::in_lang(w, l)),
         message: String::new(),
         error: String::new(),
         running: status.running,
@@ -177,7 +180,11 @@ async fn build(
             at: local_time(app, &a.at),
             ok: a.ok,
             error: a.error.clone(),
-            trigger: a.trigger.clone(),
+            trigger: match a.trigger.as_str() {
+                "manual" => crate::http::i18n::t(l, "backup.trigger_manual").to_string(),
+                "scheduled" => crate::http::i18n::t(l, "backup.trigger_scheduled").to_string(),
+                other => other.to_string(),
+            },
         }),
         drives: status
             .drives

@@ -215,6 +215,8 @@ pub async fn dashboard(
         .run(move |s| s.dashboard(&actor, s.now()))
         .await
         .page(&l)?;
+    let mut d = d;
+    d.backup_warning = d.backup_warning.map(|w| super::error_text::in_lang(&w, &l));
     Ok(render(&DashboardPage {
         base: Base::new(&l, "dash.title", Some(&auth.0), &app),
         cards: cards(&d),
@@ -251,6 +253,10 @@ impl WallPage {
     }
     fn card(&self, key: &str) -> Option<&KpiCard> {
         self.cards.iter().find(|c| c.key == key)
+    }
+    /// The page language's half of a bilingual message (the backup warning).
+    fn in_lang(&self, m: &str) -> String {
+        super::error_text::in_lang(m, &self.base.lang)
     }
 }
 

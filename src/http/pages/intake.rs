@@ -29,6 +29,8 @@ struct Page {
     errors: HashMap<String, String>,
     error: String,
     saved: String,
+    /// The catalog key of the saved message (closed / sent to dispatch).
+    saved_outcome: &'static str,
     categories: Vec<Category>,
     channels: &'static [Channel],
     appeal_types: &'static [AppealType],
@@ -60,6 +62,7 @@ fn page(app: &AppState, auth: &PageAuth, l: &str, v: HashMap<String, String>) ->
         errors: HashMap::new(),
         error: String::new(),
         saved: String::new(),
+        saved_outcome: "intake.saved",
         categories: dir
             .categories
             .iter()
@@ -84,12 +87,29 @@ pub async fn form(
         .saved
         .filter(|n| crate::domain::ticket::TicketNo::parse(n).is_some())
         .unwrap_or_default();
+    if !p.saved.is_empty() {
+        // Say where the ticket went: closed at intake, or to dispatch.
+        let (actor, no) = (auth.0.actor.clone(), p.saved.clone());
+        if let Ok(t) = app.run(move |s| s.ticket_view(&actor, &no)).await {
+            p.saved_outcome = if t.state.is_final() {
+                "intake.saved_closed"
+            } else if t.state == crate::domain::types::State::PendingDispatch {
+                "intake.saved_dispatch"
+            } else if t.state == crate::domain::types::State::AwaitingCallback {
+                // Answered at intake and drawn for a callback.
+                "intake.saved_callback"
+            } else {
+                "intake.saved"
+            };
+        }
+    }
     render(&p)
 }
 
-/// The category code from the type-ahead text ("0101 供水" → "0101").
+/// The category as typed ("0101 供水", "0101" or a unique name such as
+/// "停水"); the service resolves it (`domain::org::resolve_category`).
 fn category_code(s: &str) -> String {
-    s.split_whitespace().next().unwrap_or("").to_string()
+    s.trim().to_string()
 }
 
 pub async fn submit(
@@ -198,11 +218,12 @@ pub async fn submit(
                         } else {
                             f.field.clone()
                         };
-                        p.errors.insert(key, f.message.clone());
+                        p.errors
+                            .insert(key, super::error_text::in_lang(&f.message, &l));
                     }
-                    p.error = crate::http::problem::detail_of(&e);
+                    p.error = super::error_text::detail(&e, &l);
                 }
-                _ => p.error = crate::http::problem::detail_of(&e),
+                _ => p.error = super::error_text::detail(&e, &l),
             }
             let mut r = render(&p);
             *r.status_mut() = status;

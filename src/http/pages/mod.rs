@@ -3,9 +3,11 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit_text;
 pub mod backup;
 pub mod bulletins;
 pub mod dashboard;
+pub mod error_text;
 pub mod inbox;
 pub mod intake;
 pub mod kb;
@@ -188,7 +190,7 @@ pub fn error_page(e: Error, lang: Option<&str>) -> Response {
     let page = ErrorPage {
         base,
         status: status.as_u16(),
-        detail: super::problem::detail_of(&e),
+        detail: error_text::detail(&e, lang),
         back,
     };
     let body = page.render().unwrap_or_else(|_| "error".into());

@@ -44,7 +44,7 @@ use crate::error::Error;
 use crate::http::AppState;
 use crate::http::api::public::{ClientIp, read_form};
 use crate::http::auth::same_token;
-use crate::http::problem::{detail_of, status_of};
+use crate::http::problem::status_of;
 use crate::service::auth::{random_hex, sha256_hex};
 use crate::service::public::{CITIZEN_APPEAL_TYPES, PublicTicket, limiter};
 
@@ -202,7 +202,7 @@ fn form_error(
                 .or_insert_with(|| f.message.clone());
         }
     }
-    p.error = detail_of(&e);
+    p.error = super::error_text::detail(&e, l);
     crate::http::problem::log_internal(&e);
     let mut r = respond(&p, status_of(&e), Some(&e));
     set_form_cookie(&mut r, Some(&token), headers);
@@ -323,7 +323,7 @@ async fn lookup_page(
         }
         Err(e) => {
             crate::http::problem::log_internal(&e);
-            page.error = detail_of(&e);
+            page.error = super::error_text::detail(&e, &l);
             respond(&page, status_of(&e), Some(&e))
         }
     }

@@ -186,6 +186,19 @@ impl KpiPage {
     fn on(&self, v: &Option<String>, x: &str) -> bool {
         v.as_deref() == Some(x)
     }
+    /// The preset the period control shows: the one asked for; without
+    /// one, 自定义 when dates are given, else 本月 — the period the
+    /// service uses then (issue 11: it showed 自定义 for 本月).
+    fn preset_on(&self, k: &str) -> bool {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let effective = match self.q.preset.as_deref().filter(|p| !p.trim().is_empty()) {
+            Some("custom") if !given(&self.q.from) && !given(&self.q.to) => "this_month",
+            Some(p) => p,
+            None if given(&self.q.from) || given(&self.q.to) => "custom",
+            None => "this_month",
+        };
+        effective == k
+    }
     fn val<'a>(&self, v: &'a Option<String>) -> &'a str {
         v.as_deref().unwrap_or("")
     }

@@ -48,6 +48,34 @@ struct Page {
 }
 
 impl Page {
+    /// The units in tree order with their depth (0 = level 2): the
+    /// assisting-unit picker (filter box + checkboxes).
+    fn unit_tree(&self) -> Vec<(&Unit, usize)> {
+        fn walk<'a>(
+            all: &'a [Unit],
+            parent: Option<u32>,
+            depth: usize,
+            out: &mut Vec<(&'a Unit, usize)>,
+        ) {
+            let mut kids: Vec<&Unit> = all.iter().filter(|u| u.parent_id == parent).collect();
+            kids.sort_by(|a, b| a.name.cmp(&b.name));
+            for u in kids {
+                out.push((u, depth));
+                if depth < 8 {
+                    walk(all, Some(u.id), depth + 1, out);
+                }
+            }
+        }
+        let mut out = vec![];
+        walk(&self.units, None, 0, &mut out);
+        // Units whose parent is disabled (not in the list) still show.
+        for u in &self.units {
+            if !out.iter().any(|(x, _)| x.id == u.id) {
+                out.push((u, 0));
+            }
+        }
+        out
+    }
     /// `2026-11-22T10:31:05+08:00` → `2026-11-22 10:31:05`.
     fn short(&self, s: &str) -> String {
         s.get(..19).unwrap_or(s).replace('T', " ")
