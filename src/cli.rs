@@ -89,6 +89,10 @@ enum Cmd {
         registrations: usize,
         #[arg(long, default_value_t = 300)]
         queries: usize,
+        /// Fill the knowledge base with synthetic articles up to this many
+        /// (search as you type with 100,000 articles: --articles 100000).
+        #[arg(long, default_value_t = 0)]
+        articles: usize,
     },
     /// Write a verified backup file of the data dir into folder TO; prints its path.
     Backup {
@@ -185,6 +189,7 @@ pub fn run() -> ExitCode {
             clients,
             registrations,
             queries,
+            articles,
         } => {
             let data_dir = dir
                 .data_dir
@@ -195,6 +200,7 @@ pub fn run() -> ExitCode {
                 clients,
                 registrations,
                 queries,
+                articles,
             };
             crate::bench::run(&o).map(|report| println!("{report}"))
         }
