@@ -214,6 +214,9 @@ pub struct BenchOptions {
     pub clients: usize,
     pub registrations: usize,
     pub queries: usize,
+    /// Fill the knowledge base with synthetic articles up to this many
+    /// (0: keep what is there, the 331 demo articles in a demo dir).
+    pub articles: usize,
 }
 
 pub fn run(o: &BenchOptions) -> Result<String, String> {
@@ -263,6 +266,21 @@ pub fn run(o: &BenchOptions) -> Result<String, String> {
             out.push_str(&format!(
                 "- knowledge base was empty: loaded the {n} demo articles\n"
             ));
+        }
+        if let Some(admin) = svc.store.user_by_name("admin").map_err(|e| e.to_string())? {
+            let t = Instant::now();
+            let added = fill_articles(&svc, admin.id, o.articles)?;
+            if added > 0 {
+                let indexed = svc
+                    .search
+                    .sync(&svc.store, true)
+                    .map_err(|e| e.to_string())?;
+                out.push_str(&format!(
+                    "- knowledge base filled to {} articles: {added} synthetic articles stored and {indexed} indexed in {:.1} s\n",
+                    o.articles,
+                    t.elapsed().as_secs_f64()
+                ));
+            }
         }
         // The server would refill a missing ticket index in the background,
         // under the measurements: do it here first.
@@ -560,6 +578,70 @@ pub fn run(o: &BenchOptions) -> Result<String, String> {
     ));
     drop(server);
     Ok(out)
+}
+
+/// Adds synthetic articles (the demo fixture varied:
+/// `search::bench::synthetic_articles`, another district in the title and
+/// a sentence of another article in the answer) until the knowledge base
+/// holds `n`; returns how many were added.
+fn fill_articles(svc: &crate::service::Services, by: u32, n: usize) -> Result<usize, String> {
+    use crate::domain::kb::{Article, ArticleState, Content, Kind, Version};
+    let have = svc.store.kb_article_count().map_err(|e| e.to_string())? as usize;
+    if have >= n {
+        return Ok(0);
+    }
+    let docs = crate::search::bench::synthetic_articles(n);
+    let at = svc.now().as_second();
+    let mut added = 0;
+    for chunk in docs[have..].chunks(5_000) {
+        let items = chunk
+            .iter()
+            .map(|d| {
+                let content = Content {
+                    kind: match d.kind {
+                        crate::search::ArticleKind::Faq => Kind::Faq,
+                        crate::search::ArticleKind::Article => Kind::Article,
+                    },
+                    title: d.title.clone(),
+                    question: d.question.clone(),
+                    body: d.answer.clone(),
+                    category: d.category.clone(),
+                    department: None,
+                    department_name: d.department_name.clone(),
+                    keywords: d.keywords.clone(),
+                    valid_from: d.valid_from,
+                    valid_to: d.valid_to,
+                    must_read: false,
+                    attachments: vec![],
+                };
+                let article = Article {
+                    id: 0,
+                    code: format!("bench-{:06}", d.id),
+                    content: content.clone(),
+                    state: ArticleState::Published,
+                    version: 1,
+                    created_at: at,
+                    created_by: by,
+                    updated_at: at,
+                    updated_by: by,
+                };
+                let version = Version {
+                    article: 0,
+                    version: 1,
+                    content,
+                    author: by,
+                    editor: by,
+                    at,
+                    note: "基准测试文章 (benchmark article)".into(),
+                    proposal: None,
+                };
+                (article, version)
+            })
+            .collect();
+        added += svc.store.kb_import(items).map_err(|e| e.to_string())?.len();
+        eprintln!("  knowledge base: {}/{n}", have + added);
+    }
+    Ok(added)
 }
 
 /// Search while typing, as the intake page does it: for each keystroke

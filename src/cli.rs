@@ -94,6 +94,10 @@ enum Cmd {
         /// you type, dispatch, dashboard).
         #[arg(long, value_name = "SECS")]
         sustained: Option<u64>,
+        /// Fill the knowledge base with synthetic articles up to this many
+        /// (search as you type with 100,000 articles: --articles 100000).
+        #[arg(long, default_value_t = 0)]
+        articles: usize,
     },
     /// Write a verified backup file of the data dir into folder TO; prints its path.
     Backup {
@@ -197,6 +201,7 @@ pub fn run() -> ExitCode {
             registrations,
             queries,
             sustained,
+            articles,
         } => {
             let data_dir = dir
                 .data_dir
@@ -210,6 +215,7 @@ pub fn run() -> ExitCode {
                     clients,
                     registrations,
                     queries,
+                    articles,
                 };
                 crate::bench::run(&o).map(|report| println!("{report}"))
             }

@@ -87,6 +87,9 @@ fn content_words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A word's learned terms while building: (term, confidence, support).
+type Candidates = Vec<(String, f32, u32)>;
+
 /// Collects pairs, then [`build`](LearnedBuilder::build)s the expansions.
 #[derive(Default)]
 pub struct LearnedBuilder {
@@ -131,7 +134,7 @@ impl LearnedBuilder {
 
     pub fn build(self) -> Learned {
         let n = self.pairs.max(1) as f32;
-        let mut per: HashMap<String, Vec<(String, f32, u32)>> = HashMap::new();
+        let mut per: HashMap<String, Candidates> = HashMap::new();
         for ((f, t), c) in self.both {
             if c < MIN_SUPPORT {
                 continue;
@@ -144,7 +147,7 @@ impl LearnedBuilder {
                 per.entry(f).or_default().push((t, conf, c));
             }
         }
-        let mut words: Vec<(String, Vec<(String, f32, u32)>)> = per.into_iter().collect();
+        let mut words: Vec<(String, Candidates)> = per.into_iter().collect();
         for (_, v) in &mut words {
             v.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
             v.truncate(MAX_TARGETS);

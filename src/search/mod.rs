@@ -58,8 +58,9 @@ use lexicon::Lexicon;
 
 /// Version of the index layout (schema and analysis). Bump it when the
 /// schema or the tokenizers change: indexes written with another version are
-/// reported as needing a rebuild.
-pub const SCHEMA_VERSION: u32 = 1;
+/// reported as needing a rebuild. 2: the pinyin dictionary's terms of every
+/// title word, word pair and unknown run (issue 11).
+pub const SCHEMA_VERSION: u32 = 2;
 
 const MARKER: &str = "hotline-search-schema";
 
