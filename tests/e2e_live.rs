@@ -421,7 +421,7 @@ fn alarms_beep_where_someone_can_act_and_escalate_to_the_lead() {
         c.goto(&format!("{base}/tickets")).await.unwrap();
         hook_audio(&c).await;
         wait_text(&c, "#live-quiet", "紧急待签收 1").await;
-        assert_eq!(banner_hidden(&c).await, true, "no banner for the operator");
+        assert!(banner_hidden(&c).await, "no banner for the operator");
         tokio::time::sleep(Duration::from_millis(5600)).await;
         assert_eq!(beeps(&c).await, 0, "the operator hears nothing");
         c.find(Locator::Id("live-quiet"))
@@ -439,7 +439,7 @@ fn alarms_beep_where_someone_can_act_and_escalate_to_the_lead() {
         c.goto(&format!("{base}/inbox")).await.unwrap();
         hook_audio(&c).await;
         wait_text(&c, "#live-banner", &em).await;
-        assert_eq!(banner_hidden(&c).await, false);
+        assert!(!banner_hidden(&c).await);
         let deadline = Instant::now() + Duration::from_secs(12);
         while beeps(&c).await == 0 {
             assert!(Instant::now() < deadline, "the unit's page never beeped");
@@ -450,7 +450,7 @@ fn alarms_beep_where_someone_can_act_and_escalate_to_the_lead() {
         relogin(&c, &base, "deptb").await;
         c.goto(&format!("{base}/inbox")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert_eq!(banner_hidden(&c).await, true, "another unit: no banner");
+        assert!(banner_hidden(&c).await, "another unit: no banner");
         assert_eq!(visible_text(&c, "#live-quiet").await, None, "and no count");
 
         // The team lead: quiet until the response time (1 h) is over …
@@ -458,7 +458,7 @@ fn alarms_beep_where_someone_can_act_and_escalate_to_the_lead() {
         c.goto(&format!("{base}/tickets")).await.unwrap();
         hook_audio(&c).await;
         wait_text(&c, "#live-quiet", "紧急待签收 1").await;
-        assert_eq!(banner_hidden(&c).await, true, "not escalated yet");
+        assert!(banner_hidden(&c).await, "not escalated yet");
         // … then the banner and the beep.
         let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
         call(
