@@ -80,6 +80,7 @@ status=0
   --max-time "$seconds" \
   --workers 2 \
   --request-timeout 30 \
+  --generation-database none \
   --suppress-health-check all \
   --generation-with-security-parameters false \
   --no-color \
