@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-180}"
 bin="${HOTLINE_BIN:-target/debug/hotline}"
 venv="${FUZZ_VENV:-target/fuzz-venv}"
+venv="$(realpath -m "$venv")"
 version="4.32.5"
 
 if [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/schemathesis" --version | grep -q "$version"; then
@@ -73,18 +74,21 @@ export PYTHONPATH="$PWD/.ci${PYTHONPATH:+:$PYTHONPATH}"
 seed=()
 [ -n "${FUZZ_SEED:-}" ] && seed=(--seed "$FUZZ_SEED")
 status=0
-"$venv/bin/schemathesis" --config-file .ci/schemathesis.toml run "$base/api/v1/openapi.json" \
+# Run from the scratch folder: schemathesis keeps its state in ./.schemathesis.
+root="$PWD"
+(cd "$work" && exec "$venv/bin/schemathesis" --config-file "$root/.ci/schemathesis.toml" run "$base/api/v1/openapi.json" \
   --url "$base" \
   --checks all \
   -H "Authorization: Bearer $token" \
   --max-time "$seconds" \
   --workers 2 \
   --request-timeout 30 \
+  --generation-database none \
   --suppress-health-check all \
   --generation-with-security-parameters false \
   --no-color \
-  --report junit --report-dir target/fuzz-report \
-  "${seed[@]}" || status=$?
+  --report junit --report-dir "$root/target/fuzz-report" \
+  "${seed[@]}") || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== fuzz: FAILED (exit $status); server log tail:"
   tail -n 40 "$work/serve.log" || true

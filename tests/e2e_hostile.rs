@@ -577,6 +577,11 @@ fn hostile_text_never_runs_in_any_page() {
         }
         let mut found = vec![];
         for p in &pages {
+            // Leave the previous page first: its live-update stream
+            // (EventSource) ends, so streams do not pile up against the
+            // browser's six connections per host.
+            let _ = c.execute("window.stop();", vec![]).await;
+            let _ = c.goto("about:blank").await;
             let t0 = Instant::now();
             if let Err(e) = c.goto(&format!("{base}{p}")).await {
                 // A dialog opened while loading is an execution too.

@@ -196,10 +196,10 @@ fn every_ref_resolves_and_schema_names_are_not_shared() {
     fn walk(doc: &Value, v: &Value, bad: &mut Vec<String>) {
         match v {
             Value::Object(o) => {
-                if let Some(r) = o.get("$ref").and_then(Value::as_str) {
-                    if doc.pointer(r.trim_start_matches('#')).is_none() {
-                        bad.push(r.to_string());
-                    }
+                if let Some(r) = o.get("$ref").and_then(Value::as_str)
+                    && doc.pointer(r.trim_start_matches('#')).is_none()
+                {
+                    bad.push(r.to_string());
                 }
                 o.values().for_each(|x| walk(doc, x, bad));
             }
@@ -230,10 +230,10 @@ fn operation_ids_are_unique() {
     let doc = doc();
     let mut seen = std::collections::BTreeMap::new();
     for (path, m, op) in operations(&doc) {
-        if let Some(id) = op["operationId"].as_str() {
-            if let Some(prev) = seen.insert(id.to_string(), format!("{m} {path}")) {
-                panic!("operationId {id} on {prev} and {m} {path}");
-            }
+        if let Some(id) = op["operationId"].as_str()
+            && let Some(prev) = seen.insert(id.to_string(), format!("{m} {path}"))
+        {
+            panic!("operationId {id} on {prev} and {m} {path}");
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct KpiQuery {
     /// With `group_by=category`: the level (1 = top, default 1; up to 6).
     pub depth: Option<String>,
     /// `json` (default), `xlsx`, `csv`.
+    #[param(
+        pattern = r"^\s*(?:[Jj][Ss][Oo][Nn]|[Xx][Ll][Ss][Xx]|[Ee][Xx][Cc][Ee][Ll]|[Cc][Ss][Vv]|[Hh][Tt][Mm][Ll])?\s*$"
+    )]
     pub format: Option<String>,
 }
 

@@ -62,6 +62,9 @@ pub struct RangeQuery {
     /// Last day, `YYYY-MM-DD` (default: today).
     pub to: Option<String>,
     /// `json` (default), `xlsx` or `csv`; or the `Accept` header.
+    #[param(
+        pattern = r"^\s*(?:[Jj][Ss][Oo][Nn]|[Xx][Ll][Ss][Xx]|[Ee][Xx][Cc][Ee][Ll]|[Cc][Ss][Vv]|[Hh][Tt][Mm][Ll])?\s*$"
+    )]
     pub format: Option<String>,
 }
 

@@ -83,6 +83,9 @@ pub struct RangeQuery {
     /// Instead of from/to: `this_month`, `last_month`, `this_quarter`, …
     pub preset: Option<String>,
     /// `json` (default), `xlsx`, `csv`.
+    #[param(
+        pattern = r"^\s*(?:[Jj][Ss][Oo][Nn]|[Xx][Ll][Ss][Xx]|[Ee][Xx][Cc][Ee][Ll]|[Cc][Ss][Vv]|[Hh][Tt][Mm][Ll])?\s*$"
+    )]
     pub format: Option<String>,
 }
 
