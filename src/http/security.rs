@@ -65,7 +65,21 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         .get(header::CACHE_CONTROL)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("no-store"));
-    if !cached && !stores_nothing {
+    // A live stream (`text/event-stream`) is never stored by a cache, but
+    // a page whose own script received a `no-store` answer is barred from
+    // Chromium's back/forward cache; the stream says `no-cache`, as SSE
+    // does, so that pages holding their own stream (browsers without
+    // SharedWorker) stay cacheable (`tests/e2e_live.rs`).
+    let stream = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    if stream {
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        );
+    } else if !cached && !stores_nothing {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp

@@ -69,6 +69,7 @@ pub async fn similar(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DangerQuery {
     /// What the caller said (the content typed so far).
     pub q: String,

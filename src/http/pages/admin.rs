@@ -257,7 +257,7 @@ pub async fn edit_user(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(id): Path<u32>,
+    PagePath(id): PagePath<u32>,
 ) -> PageResult {
     let l = lang(&headers);
     let actor = auth.0.actor.clone();
@@ -424,7 +424,7 @@ pub async fn edit_category(
     State(app): State<AppState>,
     headers: HeaderMap,
     auth: PageAuth,
-    Path(code): Path<String>,
+    PagePath(code): PagePath<String>,
 ) -> PageResult {
     let l = lang(&headers);
     admin_guard(&auth).page(&l)?;
