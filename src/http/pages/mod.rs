@@ -13,6 +13,7 @@ pub mod intake;
 pub mod kb;
 pub mod list;
 pub mod login;
+pub mod period_text;
 pub mod public;
 pub mod reports;
 pub mod settings;
