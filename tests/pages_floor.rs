@@ -559,6 +559,17 @@ async fn main_pages_in_chinese_show_no_raw_tokens() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
+    // A weekly bulletin in the archive (its key is 2026-Wnn).
+    let lead = app.login("lead").await;
+    let week_ago = app.today().checked_sub(jiff::Span::new().days(7)).unwrap();
+    let r = app
+        .form(
+            &lead,
+            "/reports/bulletins/issue",
+            &[("kind", "weekly"), ("day", &week_ago.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let disp = app.login("dispatcher").await;
     let n = app.get(&disp, "/api/v1/tickets?limit=1").await.json()["items"][0]["number"]
         .as_str()
@@ -579,6 +590,7 @@ async fn main_pages_in_chinese_show_no_raw_tokens() {
         ("lead", "/queues".into()),
         ("water", "/inbox".into()),
         ("leader", "/reports/bulletins".into()),
+        ("leader", "/reports/bulletins?kind=weekly".into()),
         ("op1", "/kb".into()),
         ("leader", "/dashboard".into()),
     ];
@@ -623,6 +635,18 @@ async fn the_reports_period_control_shows_the_period_shown() {
     );
     let html = app.get(&leader, "/reports?preset=last_month").await.text();
     assert!(html.contains("<option value=\"last_month\" selected>"));
+    // A bad date: the field by its label, one language.
+    let r = app
+        .get(&leader, "/reports?from=2026-01-01&to=2026-13-40")
+        .await;
+    assert!(r.status.is_client_error());
+    let text = readable(&r.text());
+    assert!(text.contains("截止日期须为"), "{text}");
+    assert!(
+        raw_tokens(&text).is_empty() && !text.contains("must be"),
+        "{:?}",
+        raw_tokens(&text)
+    );
 }
 
 #[tokio::test]

@@ -184,4 +184,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "输入单位名称筛选",
         "Type to filter the units",
     ),
+    ("urg.emergency", "特急", "Emergency"),
+    ("urg.urgent", "紧急", "Urgent"),
+    ("urg.normal", "一般", "Normal"),
+    ("audit.bulletin.issue", "发布简报", "Bulletin issued"),
+    (
+        "audit.bulletin.reissue",
+        "重新发布简报",
+        "Bulletin re-issued",
+    ),
 ];

@@ -117,9 +117,15 @@ fn bad(msg: &str) -> Error {
 }
 
 fn date(field: &str, s: &str) -> Result<Date> {
+    // The field by its name on the page, not its parameter name.
+    let label = match field {
+        "from" => "起始日期",
+        "to" => "截止日期",
+        f => f,
+    };
     s.trim().parse::<Date>().map_err(|_| {
         Error::BadRequest(format!(
-            "{field} 日期格式须为 YYYY-MM-DD，例如 2026-02-01 ({field} must be a date YYYY-MM-DD)"
+            "{label}须为 YYYY-MM-DD 格式，例如 2026-02-01 ({field} must be a date YYYY-MM-DD)"
         ))
     })
 }

@@ -592,6 +592,21 @@ impl AuditPage {
     fn action(&self, a: &str) -> String {
         super::audit_text::action_label(&self.base.lang, a)
     }
+    /// A bulletin's period key (`2026-W48`) in words; other targets as stored.
+    fn target(&self, t: &str) -> String {
+        if t.contains("-W") || t.contains("-Q") {
+            // `weekly/2026-W48`: the key after the kind.
+            match t.split_once('/') {
+                Some((kind, key)) => format!(
+                    "{kind}/{}",
+                    super::period_text::period_name(&self.base.lang, key)
+                ),
+                None => super::period_text::period_name(&self.base.lang, t),
+            }
+        } else {
+            t.to_string()
+        }
+    }
     fn detail(&self, d: &str) -> String {
         let name = |id: u32| {
             self.units
@@ -599,7 +614,11 @@ impl AuditPage {
                 .find(|u| u.id == id)
                 .map_or_else(|| id.to_string(), |u| u.name.clone())
         };
-        super::audit_text::detail_text(&self.base.lang, d, &name)
+        let text = super::audit_text::detail_text(&self.base.lang, d, &name);
+        text.split(' ')
+            .map(|w| self.target(w))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
     /// `2026-11-22T10:31:05+08:00` (already in the center's zone) →
     /// `2026-11-22 10:31:05`.

@@ -93,6 +93,15 @@ struct ArchivePage {
     last_day: String,
 }
 
+impl ArchivePage {
+    fn period(&self, key: &str) -> String {
+        super::period_text::period_name(&self.base.lang, key)
+    }
+    fn time(&self, at: &str) -> String {
+        super::period_text::short_time(at)
+    }
+}
+
 #[derive(Deserialize)]
 pub struct KindQuery {
     kind: Option<String>,

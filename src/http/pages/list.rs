@@ -63,9 +63,6 @@ impl Page {
         };
         super::super::i18n::t(&self.base.lang, key).replace("{n}", &n)
     }
-    pub fn urgency_label(&self, code: &str) -> &'static str {
-        crate::domain::types::Urgency::parse(code).map_or("", |u| u.label(&self.base.lang))
-    }
 }
 
 /// The filters inside the "more" panel that are set.

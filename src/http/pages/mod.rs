@@ -14,6 +14,7 @@ pub mod kb;
 pub mod list;
 pub mod live;
 pub mod login;
+pub mod period_text;
 pub mod public;
 pub mod queue;
 pub mod reports;

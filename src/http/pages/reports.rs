@@ -339,7 +339,7 @@ pub async fn kpis(
     let status = match result {
         Err(e @ (Error::BadRequest(_) | Error::NotFound(_) | Error::Validation(_))) => {
             let st = crate::http::problem::status_of(&e);
-            page.error = crate::http::problem::detail_of(&e);
+            page.error = super::error_text::detail(&e, &l);
             st
         }
         Err(e) => return Err(e).page(&l),
@@ -499,7 +499,7 @@ pub async fn ranking(
     };
     let status = match result {
         Err(e @ (Error::BadRequest(_) | Error::NotFound(_) | Error::Validation(_))) => {
-            page.error = crate::http::problem::detail_of(&e);
+            page.error = super::error_text::detail(&e, &l);
             crate::http::problem::status_of(&e)
         }
         Err(e) => return Err(e).page(&l),
@@ -655,7 +655,7 @@ pub async fn save_weights(
                 base: Base::new(&l, "reports.weights", Some(&auth.0), &app),
                 fields,
                 w,
-                error: crate::http::problem::detail_of(&e),
+                error: super::error_text::detail(&e, &l),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
