@@ -216,7 +216,14 @@ fn wallboard_fits_1080p_and_public_lookup_works_on_a_phone() {
             .for_element(Locator::Id("form-error"))
             .await
             .expect("the error");
-        wait_js(&c, "return !!document.querySelector('#kb-suggest .kb-insert');", "answers after the error").await;
+        // The search re-ran on load: the panel no longer shows its initial
+        // hint (answers, or the engine's "nothing found" under load).
+        wait_js(
+            &c,
+            "return !document.getElementById('kb-suggest').textContent.includes('输入诉求内容时');",
+            "the knowledge search re-run after the error",
+        )
+        .await;
         let err = c.find(Locator::Id("form-error")).await.unwrap().text().await.unwrap();
         // (an answer on an emergency is refused) — the field by its label.
         assert!(err.contains("直接答复"), "the field by its label: {err}");
