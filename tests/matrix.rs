@@ -213,7 +213,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("POST", "/kb/{id}/state", "AAAAAAAA L A"),
     ("POST", "/login", "AAAAAAAA A A"),
     ("POST", "/public", "AAAAAAAA A A"),
-    ("POST", "/tickets/bulk-dispatch", "AFAFFFFF L A"),
+    ("POST", "/tickets/bulk-dispatch", "FFAFFAFF L F"), // Permission::Dispatch: dispatcher and team lead; the administrator (and its token) administers, it does not dispatch
     ("POST", "/public/lookup", "NNNNNNNN N N"), // no phone suffix given
     ("POST", "/reports/bulletins/issue", "NNNNNNNN L N"),
     ("POST", "/reports/districts/map", "AAAAAAAA L A"),
@@ -287,6 +287,7 @@ fn query_of(method: &str, path: &str) -> &'static str {
     match (method, path) {
         ("GET", "/api/v1/kb/search") => "?q=%E7%A4%BE%E4%BF%9D",
         ("GET", "/api/v1/tickets/similar") => "?q=%E5%81%9C%E6%B0%B4",
+        ("GET", "/api/v1/tickets/danger") => "?q=%E7%87%83%E6%B0%94",
         ("GET", "/api/v1/reports/bulletins") => "?kind=daily",
         ("GET", "/api/v1/admin/backups") => "?dir=/nonexistent-matrix",
         _ => "",
@@ -338,6 +339,7 @@ impl Objects {
             ("sha", _) | ("sha256", _) => "sha",
             ("*path", _) => "static",
             ("v", _) | ("version", _) => "version",
+            ("name", t) if t.starts_with("/queues") => "queue",
             ("year", _) => "year",
             ("date", _) => "date",
             ("number", _) => "number",
@@ -758,6 +760,7 @@ async fn route_role_matrix_and_department_scope() {
     let mut vars: HashMap<&'static str, String> = HashMap::new();
     vars.insert("user", uid("op2").to_string());
     vars.insert("unit", unit);
+    vars.insert("queue", "dispatch".to_string());
     vars.insert("token_api", token_api["id"].to_string());
     vars.insert("token_page", token_page["id"].to_string());
     vars.insert("article", article);

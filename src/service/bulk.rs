@@ -31,10 +31,18 @@ impl Services {
         &self,
         actor: &Actor,
         numbers: &[String],
-        unit_id: u32,
+        unit_id: Option<u32>,
         assisting: Vec<u32>,
-    ) -> Result<Vec<BulkOutcome>> {
+    ) -> Result<(u32, Vec<BulkOutcome>)> {
+        // The permission first, then what was typed: a person who may not
+        // dispatch learns nothing from the form's checks.
         actor.require(Permission::Dispatch)?;
+        let Some(unit_id) = unit_id else {
+            return Err(Error::field(
+                "unit_id",
+                "请选择承办单位 (choose the unit)",
+            ));
+        };
         let mut seen = std::collections::HashSet::new();
         let numbers: Vec<&String> = numbers
             .iter()
@@ -69,7 +77,7 @@ impl Services {
             &self.dir().unit_name(unit_id),
             &format!("{ok} dispatched, {} refused", out.len() - ok),
         );
-        Ok(out)
+        Ok((unit_id, out))
     }
 
     /// The tickets of a list query (every page, up to [`EXPORT_MAX`]) as a

@@ -232,15 +232,8 @@ pub async fn bulk_dispatch(
         .map(|(_, v)| v.clone())
         .collect();
     let unit: Option<u32> = get("unit_id").parse().ok();
-    let Some(unit) = unit else {
-        return Err(crate::error::Error::field(
-            "unit_id",
-            "请选择承办单位 (choose the unit)",
-        ))
-        .page(&l);
-    };
     let actor = auth.0.actor.clone();
-    let out = app
+    let (unit, out) = app
         .run(move |s| s.bulk_dispatch(&actor, &numbers, unit, vec![]))
         .await
         .page(&l)?;
