@@ -38,10 +38,7 @@ impl Services {
         // dispatch learns nothing from the form's checks.
         actor.require(Permission::Dispatch)?;
         let Some(unit_id) = unit_id else {
-            return Err(Error::field(
-                "unit_id",
-                "请选择承办单位 (choose the unit)",
-            ));
+            return Err(Error::field("unit_id", "请选择承办单位 (choose the unit)"));
         };
         let mut seen = std::collections::HashSet::new();
         let numbers: Vec<&String> = numbers

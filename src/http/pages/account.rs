@@ -55,7 +55,7 @@ pub async fn submit(
         Err(e) => {
             let mut resp = render(&Page {
                 base: Base::new(&l, "nav.password", Some(&auth.0), &app),
-                error: crate::http::problem::detail_of(&e),
+                error: crate::http::pages::error_text::detail(&e, &l),
             });
             *resp.status_mut() = crate::http::problem::status_of(&e);
             resp

@@ -179,7 +179,7 @@ pub async fn create_user(
             let status = crate::http::problem::status_of(&e);
             let errors = match e {
                 Error::Validation(v) => v.into_iter().map(|f| f.message).collect(),
-                other => vec![crate::http::problem::detail_of(&other)],
+                other => vec![crate::http::pages::error_text::detail(&other, &l)],
             };
             let actor = auth.0.actor.clone();
             let users = app.run(move |s| s.users(&actor)).await.page(&l)?;

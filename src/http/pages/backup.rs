@@ -25,7 +25,7 @@ use crate::domain::ticket::FieldError;
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::PageAuth;
-use crate::http::problem::{detail_of, status_of};
+use crate::http::problem::status_of;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -124,6 +124,7 @@ fn files_of(
     app: &AppState,
     actor: &crate::service::Actor,
     dir: Option<&str>,
+    l: &str,
 ) -> (String, Vec<FileView>, String) {
     match app.svc.backup_files(actor, dir) {
         Ok((dir, files)) => (
@@ -140,7 +141,11 @@ fn files_of(
             String::new(),
         ),
         Err(Error::Validation(_)) if dir.is_none() => (String::new(), vec![], String::new()),
-        Err(e) => (dir.unwrap_or("").to_string(), vec![], detail_of(&e)),
+        Err(e) => (
+            dir.unwrap_or("").to_string(),
+            vec![],
+            crate::http::pages::error_text::detail(&e, l),
+        ),
     }
 }
 
@@ -154,9 +159,9 @@ async fn build(
 ) -> Result<BackupPage, Error> {
     let actor = auth.0.actor.clone();
     let status: BackupStatus = app.run(move |s| s.backup_status(&actor)).await?;
-    let (app2, actor) = (app.clone(), auth.0.actor.clone());
+    let (app2, actor, l2) = (app.clone(), auth.0.actor.clone(), l.to_string());
     let (dir, files, files_error) =
-        tokio::task::spawn_blocking(move || files_of(&app2, &actor, dir.as_deref()))
+        tokio::task::spawn_blocking(move || files_of(&app2, &actor, dir.as_deref(), &l2))
             .await
             .map_err(Error::internal)?;
     let s = &status.state;
@@ -272,7 +277,7 @@ pub async fn back_up_now(
         ))),
         Err(e) => {
             let status = status_of(&e);
-            let msg = detail_of(&e);
+            let msg = crate::http::pages::error_text::detail(&e, &l);
             let p = build(&app, &auth, &l, None, |p| {
                 p.error = msg;
                 p.folder = to;
@@ -407,7 +412,7 @@ fn restore_view(
     dir: Option<String>,
     path: String,
 ) -> RestorePage {
-    let (dir, files, files_error) = files_of(app, &auth.0.actor, dir.as_deref());
+    let (dir, files, files_error) = files_of(app, &auth.0.actor, dir.as_deref(), l);
     let data_dir = &app.svc.paths.data_dir;
     let data_dir = data_dir
         .canonicalize()
@@ -485,7 +490,7 @@ pub async fn verify_file(
             StatusCode::OK
         }
         Err(e) => {
-            page.error = detail_of(&e);
+            page.error = crate::http::pages::error_text::detail(&e, &l);
             status_of(&e)
         }
     };

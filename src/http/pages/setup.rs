@@ -69,7 +69,7 @@ pub async fn submit(
         Err(e) => {
             let mut resp = render(&Page {
                 base: Base::new(&l, "setup.title", None, &app),
-                error: crate::http::problem::detail_of(&e),
+                error: crate::http::pages::error_text::detail(&e, &l),
                 username: f.username,
                 display_name: f.display_name,
             });

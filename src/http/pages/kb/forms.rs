@@ -477,13 +477,13 @@ fn show_again(
             }
         }
         other => {
-            page.error = crate::http::problem::detail_of(other);
+            page.error = crate::http::pages::error_text::detail(other, l);
             if matches!(other, Error::PayloadTooLarge(_)) {
                 page.errors.insert(
                     "files".into(),
                     format!(
                         "{}；所选文件未保存，请重新选择 (the files were not saved: choose them again)",
-                        crate::http::problem::detail_of(other)
+                        crate::http::pages::error_text::detail(other, l)
                     ),
                 );
             }
