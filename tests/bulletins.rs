@@ -291,6 +291,25 @@ async fn every_route_answers_and_bad_input_is_never_a_500() {
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
         assert!(r.ctype().starts_with("text/html"), "{path}");
     }
+    // The title names the period in words (issue 11): 周报（2026年第48周）.
+    let weekly = app
+        .get(
+            &leader,
+            &format!("/reports/bulletins/preview?kind=weekly&from={}", p.start),
+        )
+        .await
+        .text();
+    let h1 = weekly
+        .split("<h1>")
+        .nth(1)
+        .unwrap_or("")
+        .split("</h1>")
+        .next()
+        .unwrap_or("");
+    assert!(
+        h1.contains("周报（") && h1.contains("年第") && !h1.contains("-W"),
+        "{h1}"
+    );
     let page = app
         .get(&leader, "/reports/bulletins/preview?kind=monthly")
         .await

@@ -223,16 +223,26 @@ async fn every_path_an_administrator_types_answers_4xx_with_a_reason() {
     let empty = scratch.0.join("empty.hlbk");
     std::fs::write(&empty, "").unwrap();
     let missing = scratch.0.join("missing.hlbk");
-    let cases: Vec<(String, &str)> = vec![
-        (folder.display().to_string(), "folder"),
-        (missing.display().to_string(), "no such file"),
-        (text.display().to_string(), "not a Hotline backup"),
-        (empty.display().to_string(), "incomplete"),
-        ("/dev/null".to_string(), "not a regular file"),
-        ("".to_string(), "give the full path"),
-        ("   ".to_string(), "give the full path"),
+    // (path, the reason in the API's bilingual detail, the reason on the
+    // Chinese page, which shows the Chinese half only)
+    let cases: Vec<(String, &str, &str)> = vec![
+        (folder.display().to_string(), "folder", "是文件夹"),
+        (missing.display().to_string(), "no such file", "不存在"),
+        (
+            text.display().to_string(),
+            "not a Hotline backup",
+            "不是热线系统的备份文件",
+        ),
+        (empty.display().to_string(), "incomplete", "不完整"),
+        (
+            "/dev/null".to_string(),
+            "not a regular file",
+            "不是普通文件",
+        ),
+        ("".to_string(), "give the full path", "完整路径"),
+        ("   ".to_string(), "give the full path", "完整路径"),
     ];
-    for (path, why) in &cases {
+    for (path, why, why_zh) in &cases {
         let r = app
             .call(
                 &admin,
@@ -263,8 +273,8 @@ async fn every_path_an_administrator_types_answers_4xx_with_a_reason() {
             r.status
         );
         assert!(
-            r.text().to_lowercase().contains(&why.to_lowercase()),
-            "page verify {path:?}"
+            r.text().contains(why_zh),
+            "page verify {path:?}: {why_zh:?}"
         );
     }
     // Backup target and listing folder: a file, a missing folder, nothing.

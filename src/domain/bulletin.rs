@@ -655,10 +655,6 @@ pub fn difficult_marks(
     out
 }
 
-#[cfg(test)]
-#[path = "bulletin_tests.rs"]
-mod tests;
-
 /// Who issued an archived bulletin, and when (the archive's index row).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssueRecord {
@@ -674,3 +670,38 @@ pub struct IssueRecord {
     /// How many times it was issued (1, +1 per re-issue).
     pub issues: u32,
 }
+
+/// A period key in Chinese words: `2026-W48` → `2026年第48周`, `2026-11` →
+/// `2026年11月`, `2026-Q4` → `2026年第4季度`, a day, a year; anything else
+/// as it is.
+pub fn period_name_zh(key: &str) -> String {
+    let num = |s: &str| s.parse::<u32>().ok();
+    let parts: Vec<&str> = key.split('-').collect();
+    match parts.as_slice() {
+        [y, w] if w.starts_with('W') => match (num(y), num(&w[1..])) {
+            (Some(y), Some(w)) => format!("{y}年第{w}周"),
+            _ => key.to_string(),
+        },
+        [y, q] if q.starts_with('Q') => match (num(y), num(&q[1..])) {
+            (Some(y), Some(q)) => format!("{y}年第{q}季度"),
+            _ => key.to_string(),
+        },
+        [y, m] => match (num(y), num(m)) {
+            (Some(y), Some(m)) => format!("{y}年{m}月"),
+            _ => key.to_string(),
+        },
+        [y, m, d] => match (num(y), num(m), num(d)) {
+            (Some(y), Some(m), Some(d)) => format!("{y}年{m}月{d}日"),
+            _ => key.to_string(),
+        },
+        [y] => match num(y) {
+            Some(y) => format!("{y}年"),
+            None => key.to_string(),
+        },
+        _ => key.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "bulletin_tests.rs"]
+mod tests;

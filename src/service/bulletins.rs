@@ -502,7 +502,12 @@ impl Services {
         Ok(Bulletin {
             format: FORMAT,
             kind,
-            title: format!("{}{}（{}）", dir.settings.center_name, kind.label_zh(), key),
+            title: format!(
+                "{}{}（{}）",
+                dir.settings.center_name,
+                kind.label_zh(),
+                crate::domain::bulletin::period_name_zh(&key)
+            ),
             key,
             center: dir.settings.center_name.clone(),
             start: period.start,
