@@ -319,9 +319,12 @@ impl Kpi {
         }
     }
 
-    /// Whether a change by `delta` (any unit; only its sign counts) is good.
+    /// Whether a change by `delta` (a fraction: 0.01 is one percent or one
+    /// percentage point; only its sign counts) is good. A change under
+    /// 0.0005 is shown as 0.0 (one decimal) and is neutral: no colour for
+    /// a figure that reads as unchanged.
     pub fn tone(self, delta: f64) -> Tone {
-        if delta.abs() < 1e-9 {
+        if delta.abs() < 0.0005 {
             return Tone::Neutral;
         }
         match self.higher_is_better() {

@@ -659,6 +659,9 @@ fn a_change_is_good_or_bad_by_the_figure_not_by_its_direction() {
     assert_eq!(Kpi::RedCards.tone(-2.0), Tone::Good);
     assert_eq!(Kpi::Intake.tone(10.0), Tone::Neutral);
     assert_eq!(Kpi::Satisfaction.tone(0.0), Tone::Neutral);
+    // What shows as 0.0 (one decimal) is not coloured.
+    assert_eq!(Kpi::Satisfaction.tone(-0.0004), Tone::Neutral);
+    assert_eq!(Kpi::Satisfaction.tone(-0.0006), Tone::Bad);
     for k in Kpi::ALL {
         assert_eq!(Kpi::from_label_zh(k.label_zh()), Some(*k));
         assert!(!k.definition_zh().is_empty());

@@ -32,8 +32,9 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
             Cell::Rate(Some(r)) => format!("{:.1}%", r * 100.0),
-            Cell::Change(Some(c)) => format!("{:+.1}%", c * 100.0),
-            Cell::Points(Some(c)) => format!("{:+.1} 个百分点", c * 100.0),
+            Cell::Change(Some(c)) => format!("{:+.1}%", shown(c * 100.0)),
+            // A change that shows as 0.0 is 0.0, not "-0.0".
+            Cell::Points(Some(c)) => format!("{:+.1} 个百分点", shown(c * 100.0)),
             Cell::Rate(None)
             | Cell::Change(None)
             | Cell::Points(None)
@@ -90,6 +91,11 @@ impl Table {
     }
 }
 
+/// A value shown with one decimal: what rounds to ±0.0 is 0 (no "-0.0").
+fn shown(v: f64) -> f64 {
+    if v.abs() < 0.05 { 0.0 } else { v }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +107,8 @@ mod tests {
         assert_eq!(Cell::Change(Some(0.021)).display(), "+2.1%");
         assert_eq!(Cell::Points(Some(0.005)).display(), "+0.5 个百分点");
         assert_eq!(Cell::Points(Some(-0.227)).display(), "-22.7 个百分点");
+        assert_eq!(Cell::Points(Some(-0.0004)).display(), "+0.0 个百分点");
+        assert_eq!(Cell::Change(Some(-0.0004)).display(), "+0.0%");
         assert_eq!(Cell::Change(Some(-0.5)).display(), "-50.0%");
         assert_eq!(Cell::Int(-3).display(), "-3");
         assert_eq!(
