@@ -106,12 +106,7 @@ fn main_pages_report_no_csp_violation() {
     .arg(&data.0)
     .env("HOTLINE_LOG", "warn");
     let server = ChildGuard::spawn("hotline serve", cmd, &log, false);
-    let started = Instant::now();
-    while !http(port, "GET", "/healthz", &[], None).is_ok_and(|r| r.status == 200) {
-        server.check_alive();
-        assert!(started.elapsed() < WAIT, "hotline serve did not answer");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.wait_healthz(port, WAIT);
     // A probe report: proves that reports reach the log at this level.
     let probe = json!({"csp-report": {"document-uri": "csp-probe", "violated-directive": "probe"}});
     let r = http(port, "POST", "/csp-report", &[], Some(&probe.to_string())).unwrap();
@@ -143,13 +138,7 @@ fn main_pages_report_no_csp_violation() {
         &artifacts.join("csp-chromedriver.log"),
         true,
     );
-    let started = Instant::now();
-    while !http(driver_port, "GET", "/status", &[], None)
-        .is_ok_and(|r| r.status == 200 && r.body.contains("\"ready\":true"))
-    {
-        assert!(started.elapsed() < WAIT, "chromedriver not ready");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    _driver.wait_driver(driver_port, WAIT);
     let base = format!("http://127.0.0.1:{port}");
     let pages: Vec<(&str, Vec<String>)> = vec![
         (

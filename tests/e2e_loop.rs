@@ -722,20 +722,7 @@ impl Env {
         .arg(&data.0);
         let server = ChildGuard::spawn("hotline serve", cmd, &log, false);
         let started = Instant::now();
-        loop {
-            if let Ok(r) = http(port, "GET", "/healthz", &[], None)
-                && r.status == 200
-            {
-                break;
-            }
-            server.check_alive();
-            assert!(
-                started.elapsed() < WAIT,
-                "hotline serve did not answer /healthz in {WAIT:?}; see {}",
-                log.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        server.wait_healthz(port, WAIT);
         eprintln!(
             "e2e[{name}]: server up on port {port} in {:?}",
             started.elapsed()
@@ -746,22 +733,7 @@ impl Env {
         let mut cmd = Command::new(&chromedriver);
         cmd.arg(format!("--port={driver_port}"));
         let driver = ChildGuard::spawn("chromedriver", cmd, &dlog, true);
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = http(driver_port, "GET", "/status", &[], None)
-                && r.status == 200
-                && r.body.contains("\"ready\":true")
-            {
-                break;
-            }
-            driver.check_alive();
-            assert!(
-                started.elapsed() < WAIT,
-                "chromedriver not ready in {WAIT:?}; see {}",
-                dlog.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        driver.wait_driver(driver_port, WAIT);
         Some(Env {
             name,
             artifacts,

@@ -391,21 +391,7 @@ impl Env {
             .arg(&data.0)
             .env("HOTLINE_LOG", "warn");
         let server = ChildGuard::spawn("hotline serve", cmd, &log, false);
-        let t0 = Instant::now();
-        loop {
-            if let Ok(r) = http(port, "GET", "/healthz", &[], None)
-                && r.status == 200
-            {
-                break;
-            }
-            server.check_alive();
-            assert!(
-                t0.elapsed() < WAIT,
-                "hotline serve did not answer; see {}",
-                log.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        server.wait_healthz(port, WAIT);
         let body = json!({"caller_phone":"139 0000 4321","caller_name":"李四","appeal_type":"complaint",
             "category_code":"010101","district":"市南区","street":"八大关街道","address":"香港中路18号",
             "content":"小区停水三天了，请尽快处理。"})
@@ -420,22 +406,7 @@ impl Env {
         let mut cmd = Command::new(&chromedriver);
         cmd.arg(format!("--port={driver_port}"));
         let driver = ChildGuard::spawn("chromedriver", cmd, &dlog, true);
-        let t0 = Instant::now();
-        loop {
-            if let Ok(r) = http(driver_port, "GET", "/status", &[], None)
-                && r.status == 200
-                && r.body.contains("\"ready\":true")
-            {
-                break;
-            }
-            driver.check_alive();
-            assert!(
-                t0.elapsed() < WAIT,
-                "chromedriver not ready; see {}",
-                dlog.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        driver.wait_driver(driver_port, WAIT);
         Some(Env {
             artifacts,
             base: format!("http://127.0.0.1:{port}"),

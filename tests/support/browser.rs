@@ -80,6 +80,38 @@ impl ChildGuard {
         }
     }
 
+    /// Polls `ready` every 50 ms until it holds, while this process lives;
+    /// panics after `wait` with a pointer to its log. One loop for "the
+    /// server answers /healthz" and "chromedriver is ready".
+    pub fn wait_ready(&self, wait: std::time::Duration, ready: impl Fn() -> bool) {
+        let started = std::time::Instant::now();
+        while !ready() {
+            self.check_alive();
+            assert!(
+                started.elapsed() < wait,
+                "{} not ready in {wait:?}; see {}",
+                self.what,
+                self.log.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// `hotline serve` on `port` answers `GET /healthz` (see [`wait_ready`]).
+    pub fn wait_healthz(&self, port: u16, wait: std::time::Duration) {
+        self.wait_ready(wait, || {
+            http(port, "GET", "/healthz", &[], None).is_ok_and(|r| r.status == 200)
+        });
+    }
+
+    /// chromedriver on `port` says it is ready (see [`wait_ready`]).
+    pub fn wait_driver(&self, port: u16, wait: std::time::Duration) {
+        self.wait_ready(wait, || {
+            http(port, "GET", "/status", &[], None)
+                .is_ok_and(|r| r.status == 200 && r.body.contains("\"ready\":true"))
+        });
+    }
+
     pub fn check_alive(&self) {
         // `try_wait` needs `&mut`; peek through /proc instead to keep `&self`.
         let stat =
