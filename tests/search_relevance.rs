@@ -4,10 +4,12 @@
 //! Prints hit@1 and hit@3 overall and per kind; asserts hit@3 ≥ 0.9 and
 //! hit@1 ≥ 0.75.
 
-use std::collections::BTreeMap;
+#[path = "support/relevance.rs"]
+mod relevance;
 
-use hotline::search::fixture::{self, DATA_DATE};
-use hotline::search::{ArticleQuery, SearchIndex, warm};
+use hotline::search::fixture;
+use hotline::search::{SearchIndex, warm};
+use relevance::suite;
 
 #[test]
 fn relevance_suite() {
@@ -23,53 +25,7 @@ fn relevance_suite() {
 
     let queries = fixture::queries();
     assert_eq!(queries.len(), 85);
-    // kind → (queries, hit@1, hit@3)
-    let mut per_kind: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
-    let mut misses = Vec::new();
-    for q in &queries {
-        let mut aq = ArticleQuery::new(q.q.clone());
-        aq.valid_on = Some(DATA_DATE);
-        aq.limit = 3;
-        let got: Vec<u64> = s
-            .search_articles(&aq)
-            .unwrap()
-            .hits
-            .iter()
-            .map(|h| h.id)
-            .collect();
-        let h1 = got.first().is_some_and(|id| q.expect.contains(id));
-        let h3 = got.iter().any(|id| q.expect.contains(id));
-        let e = per_kind.entry(q.kind.clone()).or_default();
-        e.0 += 1;
-        e.1 += u32::from(h1);
-        e.2 += u32::from(h3);
-        if !h1 {
-            misses.push(format!(
-                "{} {:<16} expect {:?} got {:?}",
-                if h3 { "(top3)" } else { "MISS  " },
-                q.q,
-                q.expect,
-                got
-            ));
-        }
-    }
-    let (n, h1, h3) = per_kind
-        .values()
-        .fold((0, 0, 0), |a, v| (a.0 + v.0, a.1 + v.1, a.2 + v.2));
-    println!("relevance: {n} queries");
-    for (k, (n, a, b)) in &per_kind {
-        println!(
-            "  {k:<11} n={n:<3} hit@1={:.3} hit@3={:.3}",
-            f64::from(*a) / f64::from(*n),
-            f64::from(*b) / f64::from(*n)
-        );
-    }
-    let hit1 = f64::from(h1) / f64::from(n);
-    let hit3 = f64::from(h3) / f64::from(n);
-    println!("  overall     n={n:<3} hit@1={hit1:.3} hit@3={hit3:.3}");
-    for m in &misses {
-        println!("  {m}");
-    }
+    let (hit1, hit3) = suite("relevance", &s, &queries);
     assert!(hit3 >= 0.9, "hit@3 = {hit3:.3}");
     assert!(hit1 >= 0.75, "hit@1 = {hit1:.3}");
 }
